@@ -1,0 +1,54 @@
+#include "context.hpp"
+
+#include <fmt/format.h>
+
+namespace mlctl::cli {
+
+namespace {
+
+nlohmann::json problem_json(const core::Diagnostic& problem) {
+  return {{"file", problem.file},
+          {"line", problem.line},
+          {"column", problem.column},
+          {"field", problem.field},
+          {"message", problem.message}};
+}
+
+void run_validate(Context& context) {
+  auto file = context.project_file();
+  auto checked = core::check_project_file(file, core::process_env());
+  nlohmann::json document = {{"file", file.string()}, {"valid", checked.project.has_value()}};
+  if (!checked.project) {
+    document["problems"] = nlohmann::json::array();
+    for (const auto& problem : checked.problems) {
+      document["problems"].push_back(problem_json(problem));
+      context.print_error(problem.to_string());
+    }
+    if (context.json()) context.print(document, "");
+    throw Exit{static_cast<int>(Errc::invalid)};
+  }
+  const core::Project& project = *checked.project;
+  document["project"] = {{"name", project.name},
+                         {"version", project.version},
+                         {"pipelines", project.pipelines.size()},
+                         {"environments", project.environments.size()}};
+  document["problems"] = nlohmann::json::array();
+  context.print(document, fmt::format("{}: ok ({} {}, {} pipeline(s), {} environment(s))", file.string(),
+                                      project.name, project.version, project.pipelines.size(),
+                                      project.environments.size()));
+}
+
+}  // namespace
+
+void add_validate(CLI::App& app) {
+  CLI::App* command = app.add_subcommand("validate", "Check mlctl.yaml and the files it names");
+  command->footer(R"(Every problem is reported with its file, line, column and field; the exit code is
+0 when the project is valid and 2 when it is not.
+
+Examples:
+  mlctl validate
+  mlctl -C path/to/project validate -o json)");
+  on_run(command, run_validate);
+}
+
+}  // namespace mlctl::cli

@@ -1,0 +1,75 @@
+#include "context.hpp"
+
+#include "terminal_reporter.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <map>
+
+#include <fmt/format.h>
+
+namespace mlctl::cli {
+
+namespace {
+
+std::map<const CLI::App*, Action>& actions() {
+  static std::map<const CLI::App*, Action> registry;
+  return registry;
+}
+
+Verbosity verbosity(const Globals& globals) {
+  if (globals.quiet) return Verbosity::quiet;
+  return globals.verbose > 0 ? Verbosity::verbose : Verbosity::normal;
+}
+
+}  // namespace
+
+void on_run(CLI::App* command, Action action) { actions()[command] = std::move(action); }
+
+const Action* action_for(const CLI::App* command) {
+  auto it = actions().find(command);
+  return it == actions().end() ? nullptr : &it->second;
+}
+
+Context::Context(Globals globals) : globals_(std::move(globals)) {
+  reporter_ = std::make_unique<TerminalReporter>(
+      std::cerr, progress_mode(globals_.progress, ::isatty(STDERR_FILENO) == 1), verbosity(globals_));
+}
+
+Context::~Context() = default;
+
+bool Context::color_stderr() const {
+  const char* no_color = std::getenv("NO_COLOR");
+  if (globals_.no_color || (no_color && *no_color)) return false;
+  return ::isatty(STDERR_FILENO) == 1;
+}
+
+std::filesystem::path Context::project_file() const {
+  std::optional<std::filesystem::path> explicit_file;
+  if (!globals_.config.empty()) explicit_file = globals_.config;
+  return unwrap(core::locate_project_file(std::filesystem::current_path(), explicit_file));
+}
+
+core::Project Context::project() const { return unwrap(core::load_project(project_file(), core::process_env())); }
+
+core::Reporter& Context::reporter() { return *reporter_; }
+
+void Context::print(const nlohmann::json& document, const std::string& text) const {
+  if (json()) {
+    std::cout << document.dump(2) << '\n';
+  } else if (!text.empty() && !globals_.quiet) {
+    std::cout << text;
+    if (!text.ends_with('\n')) std::cout << '\n';
+  }
+  std::cout << std::flush;
+}
+
+void Context::print_error(const std::string& message, const std::string& hint) const {
+  bool color = color_stderr();
+  std::cerr << "mlctl: " << (color ? "\033[1;31merror:\033[0m " : "error: ") << message << '\n';
+  if (!hint.empty()) std::cerr << (color ? "\033[1mhint:\033[0m " : "hint: ") << hint << '\n';
+}
+
+}  // namespace mlctl::cli

@@ -1,0 +1,10 @@
+#pragma once
+
+namespace mlctl::cli {
+
+// Filled in at build time by cmake/version.cmake.
+extern const char* const k_version;
+extern const char* const k_git_commit;
+extern const bool k_git_dirty;
+
+}  // namespace mlctl::cli

@@ -1,0 +1,200 @@
+#include <mlctl/core/config.hpp>
+
+#include <mlctl/core/fs.hpp>
+#include <mlctl/core/text.hpp>
+
+#include <algorithm>
+#include <array>
+
+#include <fmt/format.h>
+
+namespace mlctl::core {
+
+namespace fs = std::filesystem;
+using Required = YamlReader::Required;
+
+namespace {
+
+constexpr std::array<std::string_view, 7> k_flavors = {"generic", "sklearn", "xgboost", "lightgbm",
+                                                       "pytorch", "tensorflow", "onnx"};
+
+bool is_env_name(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+// Reports a failed Result<void> check as a diagnostic at `node`.
+void check(YamlReader& r, const YAML::Node& node, const std::string& path, Result<void> result) {
+  if (!result) r.error(node, path, result.error().message());
+}
+
+ImageConfig read_image(YamlReader& r, const YAML::Node& node) {
+  ImageConfig image;
+  if (!r.mapping(node, "image",
+                 {"repository", "base", "python", "system_packages", "include", "exclude", "env", "entrypoint"}))
+    return image;
+  image.repository = r.string(node, "repository", "image.repository", Required::yes).value_or("");
+  image.base = r.string(node, "base", "image.base", Required::yes).value_or("");
+  if (const YAML::Node python = node["python"]; python.IsDefined() && !python.IsNull()) {
+    if (r.mapping(python, "image.python", {"requirements"})) {
+      auto [line, column] = position(python["requirements"]);
+      image.python_requirements = {
+          r.string(python, "requirements", "image.python.requirements", Required::no).value_or(""), line, column};
+    }
+  }
+  image.system_packages = r.string_list(node, "system_packages", "image.system_packages");
+  image.include = r.string_list(node, "include", "image.include");
+  image.exclude = r.string_list(node, "exclude", "image.exclude");
+  image.env = r.string_map(node, "env", "image.env");
+  for (const auto& [key, value] : image.env) {
+    if (!is_env_name(key))
+      r.error(node["env"], "image.env." + key, "not a valid environment variable name");
+  }
+  image.entrypoint = r.string_list(node, "entrypoint", "image.entrypoint");
+  return image;
+}
+
+std::vector<std::pair<std::string, Located>> read_pipelines(YamlReader& r, const YAML::Node& node) {
+  std::vector<std::pair<std::string, Located>> pipelines;
+  if (!r.any_mapping(node, "pipelines")) return pipelines;
+  for (const auto& entry : node) {
+    if (!entry.first.IsScalar()) continue;
+    std::string path = "pipelines." + entry.first.Scalar();
+    check(r, entry.first, path, check_dns1123_label(entry.first.Scalar()));
+    if (auto file = r.scalar(entry.second, path)) {
+      auto [line, column] = position(entry.second);
+      pipelines.emplace_back(entry.first.Scalar(), Located{*file, line, column});
+    }
+  }
+  return pipelines;
+}
+
+ModelConfig read_model(YamlReader& r, const YAML::Node& node) {
+  ModelConfig model;
+  if (!r.mapping(node, "model", {"name", "flavor"})) return model;
+  model.name = r.string(node, "name", "model.name", Required::no).value_or("");
+  if (!model.name.empty()) check(r, node["name"], "model.name", check_dns1123_label(model.name));
+  model.flavor = r.string(node, "flavor", "model.flavor", Required::no).value_or("");
+  if (!model.flavor.empty() && std::ranges::find(k_flavors, model.flavor) == k_flavors.end()) {
+    std::string message = fmt::format("unknown flavor '{}'", model.flavor);
+    if (auto suggestion = nearest(model.flavor, k_flavors)) message += fmt::format("; did you mean '{}'?", *suggestion);
+    else message += fmt::format(" (one of: {})", fmt::join(k_flavors, ", "));
+    r.error(node["flavor"], "model.flavor", message);
+  }
+  return model;
+}
+
+std::vector<Environment> read_environments(YamlReader& r, const YAML::Node& node) {
+  std::vector<Environment> environments;
+  if (!r.any_mapping(node, "environments")) return environments;
+  for (const auto& entry : node) {
+    if (!entry.first.IsScalar()) continue;
+    Environment env{entry.first.Scalar(), "", ""};
+    std::string path = "environments." + env.name;
+    check(r, entry.first, path, check_dns1123_label(env.name));
+    if (!r.mapping(entry.second, path, {"namespace", "branch"})) continue;
+    env.namespace_name = r.string(entry.second, "namespace", path + ".namespace", Required::yes).value_or("");
+    if (!env.namespace_name.empty())
+      check(r, entry.second["namespace"], path + ".namespace", check_dns1123_label(env.namespace_name));
+    env.branch = r.string(entry.second, "branch", path + ".branch", Required::yes).value_or("");
+    environments.push_back(std::move(env));
+  }
+  return environments;
+}
+
+Project read_project(YamlReader& r, const YAML::Node& root) {
+  Project project;
+  if (!r.mapping(root, "", {"name", "version", "image", "pipelines", "model", "environments"})) return project;
+  project.name = r.string(root, "name", "name", Required::yes).value_or("");
+  if (!project.name.empty()) check(r, root["name"], "name", check_dns1123_label(project.name));
+  project.version = r.string(root, "version", "version", Required::yes).value_or("");
+  if (!project.version.empty()) check(r, root["version"], "version", check_semver(project.version));
+  auto present = [&](const char* key) { return root[key].IsDefined() && !root[key].IsNull(); };
+  if (present("image")) project.image = read_image(r, root["image"]);
+  if (present("pipelines")) project.pipelines = read_pipelines(r, root["pipelines"]);
+  if (present("model")) project.model = read_model(r, root["model"]);
+  if (present("environments")) project.environments = read_environments(r, root["environments"]);
+  if (project.model.name.empty()) project.model.name = project.name;
+  if (project.model.flavor.empty()) project.model.flavor = "generic";
+  return project;
+}
+
+std::string display_path(const fs::path& file) {
+  std::error_code ec;
+  fs::path relative = fs::relative(file, fs::current_path(ec), ec);
+  if (ec || relative.empty() || relative.native().starts_with("..")) return file.string();
+  return relative.string();
+}
+
+}  // namespace
+
+ProjectCheck parse_project(std::string_view text, const std::string& display_name, const EnvLookup& env) {
+  YamlReader reader(display_name, env);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    reader.error_at(e.mark.line + 1, e.mark.column + 1, "", "invalid YAML: " + e.msg);
+    return {std::nullopt, std::move(reader.diagnostics())};
+  }
+  if (!root.IsDefined() || root.IsNull()) {
+    reader.error_at(0, 0, "", "the file is empty; it needs at least 'name' and 'version'");
+    return {std::nullopt, std::move(reader.diagnostics())};
+  }
+  Project project = read_project(reader, root);
+  if (!reader.diagnostics().empty()) return {std::nullopt, std::move(reader.diagnostics())};
+  return {std::move(project), {}};
+}
+
+ProjectCheck check_project_file(const fs::path& file, const EnvLookup& env) {
+  std::string shown = display_path(file);
+  auto text = read_file(file);
+  if (!text) return {std::nullopt, {{shown, 0, 0, "", text.error().message()}}};
+  ProjectCheck result = parse_project(*text, shown, env);
+  if (!result.project) return result;
+
+  Project& project = *result.project;
+  project.file = fs::absolute(file);
+  project.root = project.file.parent_path();
+  std::error_code ec;
+  for (const auto& [name, pipeline] : project.pipelines) {
+    if (!fs::is_regular_file(project.root / pipeline.value, ec))
+      result.problems.push_back({shown, pipeline.line, pipeline.column, "pipelines." + name,
+                                 fmt::format("pipeline file '{}' does not exist", pipeline.value)});
+  }
+  if (project.image && !project.image->python_requirements.value.empty()) {
+    const Located& requirements = project.image->python_requirements;
+    if (!fs::is_regular_file(project.root / requirements.value, ec))
+      result.problems.push_back({shown, requirements.line, requirements.column, "image.python.requirements",
+                                 fmt::format("requirements file '{}' does not exist", requirements.value)});
+  }
+  if (!result.problems.empty()) result.project.reset();
+  return result;
+}
+
+Result<Project> load_project(const fs::path& file, const EnvLookup& env) {
+  ProjectCheck checked = check_project_file(file, env);
+  if (checked.project) return std::move(*checked.project);
+  const auto& problems = checked.problems;
+  std::string message = problems.front().to_string();
+  if (problems.size() > 1) message += fmt::format(" (and {} more problems)", problems.size() - 1);
+  Errc code = problems.front().message.ends_with("no such file") ? Errc::not_found : Errc::invalid;
+  return fail(code, message, problems.size() > 1 ? "run 'mlctl validate' to see every problem" : "");
+}
+
+Result<fs::path> locate_project_file(const fs::path& start, const std::optional<fs::path>& explicit_file) {
+  if (explicit_file) {
+    std::error_code ec;
+    if (!fs::is_regular_file(*explicit_file, ec))
+      return fail(Errc::not_found, fmt::format("{}: no such file", explicit_file->string()));
+    return *explicit_file;
+  }
+  if (auto found = find_upward(start, k_project_file)) return *found;
+  return fail(Errc::not_found,
+              fmt::format("no {} in {} or any parent folder", k_project_file, fs::absolute(start).string()),
+              "run 'mlctl init' to create a project, or pass --config FILE or -C DIR");
+}
+
+}  // namespace mlctl::core

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <mlctl/core/error.hpp>
+#include <mlctl/core/yaml_reader.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mlctl::core {
+
+inline constexpr std::string_view k_project_file = "mlctl.yaml";
+
+// Where in mlctl.yaml a value was written, so later checks can point at it.
+struct Located {
+  std::string value;
+  int line = 0;
+  int column = 0;
+};
+
+struct ImageConfig {
+  std::string repository;
+  std::string base;  // an OCI image reference, or "scratch"
+  Located python_requirements;  // path relative to the project root; empty: none
+  std::vector<std::string> system_packages;
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
+  std::vector<std::pair<std::string, std::string>> env;  // in file order
+  std::vector<std::string> entrypoint;
+};
+
+struct ModelConfig {
+  std::string name;    // defaults to the project name
+  std::string flavor;  // defaults to "generic"
+};
+
+struct Environment {
+  std::string name;
+  std::string namespace_name;
+  std::string branch;
+};
+
+// The parsed and validated project file.
+struct Project {
+  std::filesystem::path file;  // the mlctl.yaml that was read
+  std::filesystem::path root;  // the folder that holds it
+  std::string name;
+  std::string version;
+  std::optional<ImageConfig> image;
+  std::vector<std::pair<std::string, Located>> pipelines;  // name -> file, in file order
+  ModelConfig model;
+  std::vector<Environment> environments;  // in file order
+};
+
+// The outcome of checking a project file: every problem found, and the project when none was.
+struct ProjectCheck {
+  std::optional<Project> project;
+  std::vector<Diagnostic> problems;
+};
+
+// Parses mlctl.yaml text. `display_name` is how the file is named in diagnostics.
+ProjectCheck parse_project(std::string_view text, const std::string& display_name, const EnvLookup& env);
+
+// Reads and parses a project file, then checks what it refers to on disk (pipeline files,
+// the requirements file).
+ProjectCheck check_project_file(const std::filesystem::path& file, const EnvLookup& env);
+
+// Like check_project_file, but a failure is one Error (invalid) naming the first problem.
+Result<Project> load_project(const std::filesystem::path& file, const EnvLookup& env);
+
+// The project file to use: `explicit_file` if given, else mlctl.yaml in `start` or above.
+Result<std::filesystem::path> locate_project_file(const std::filesystem::path& start,
+                                                  const std::optional<std::filesystem::path>& explicit_file);
+
+}  // namespace mlctl::core

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <mlctl/core/error.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mlctl::core {
+
+// Reads a whole file; fails with not_found when it does not exist.
+Result<std::string> read_file(const std::filesystem::path& path);
+
+// Writes a file so that readers see either the old or the new content, never a mix:
+// the content goes to a temporary file in the same directory, is flushed, then renamed over.
+// Parent directories are created. On failure the temporary file is removed.
+Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view content,
+                               std::filesystem::perms mode = std::filesystem::perms(0644));
+
+// The nearest `name` in `start` or one of its parents.
+std::optional<std::filesystem::path> find_upward(const std::filesystem::path& start,
+                                                 std::string_view name);
+
+// Creates the project's local state folder `.mlctl/` (registry, runs, caches) if needed and
+// keeps a `.gitignore` of `*` in it, so local state never makes a work tree dirty.
+Result<std::filesystem::path> ensure_state_dir(const std::filesystem::path& project_root);
+
+}  // namespace mlctl::core

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <mlctl/core/error.hpp>
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace mlctl::core {
+
+// Edit distance (insert, delete, substitute, transpose), for "did you mean" hints.
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word`, if it is close enough to be a plausible typo.
+std::optional<std::string> nearest(std::string_view word, std::span<const std::string_view> candidates);
+
+// A Kubernetes DNS-1123 label: lowercase alphanumerics and '-', starting and ending
+// alphanumeric, at most 63 characters. The message says which rule is broken.
+Result<void> check_dns1123_label(std::string_view name);
+
+// A Semantic Versioning 2.0.0 version: MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD].
+Result<void> check_semver(std::string_view version);
+
+// Turns any string into a DNS-1123 label when it can (lowercase, other characters to '-').
+std::optional<std::string> to_dns1123_label(std::string_view text);
+
+}  // namespace mlctl::core
