@@ -27,7 +27,7 @@ void run_init(Context& context, const InitArgs& args) {
   text += fmt::format("Next: {}mlctl validate", args.dir == "." ? "" : fmt::format("cd {} && ", args.dir));
   context.print({{"name", result.name},
                  {"template", result.template_name},
-                 {"dir", std::filesystem::absolute(result.dir).lexically_normal().string()},
+                 {"dir", std::filesystem::weakly_canonical(std::filesystem::absolute(result.dir)).string()},
                  {"files", result.files}},
                 text);
 }

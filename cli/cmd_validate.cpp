@@ -1,5 +1,7 @@
 #include "context.hpp"
 
+#include <mlctl/core/fs.hpp>
+
 #include <fmt/format.h>
 
 namespace mlctl::cli {
@@ -17,7 +19,8 @@ nlohmann::json problem_json(const core::Diagnostic& problem) {
 void run_validate(Context& context) {
   auto file = context.project_file();
   auto checked = core::check_project_file(file, core::process_env());
-  nlohmann::json document = {{"file", file.string()}, {"valid", checked.project.has_value()}};
+  std::string shown = core::display_path(file);
+  nlohmann::json document = {{"file", shown}, {"valid", checked.project.has_value()}};
   if (!checked.project) {
     document["problems"] = nlohmann::json::array();
     for (const auto& problem : checked.problems) {
@@ -33,7 +36,7 @@ void run_validate(Context& context) {
                          {"pipelines", project.pipelines.size()},
                          {"environments", project.environments.size()}};
   document["problems"] = nlohmann::json::array();
-  context.print(document, fmt::format("{}: ok ({} {}, {} pipeline(s), {} environment(s))", file.string(),
+  context.print(document, fmt::format("{}: ok ({} {}, {} pipeline(s), {} environment(s))", shown,
                                       project.name, project.version, project.pipelines.size(),
                                       project.environments.size()));
 }

@@ -6,7 +6,7 @@ namespace mlctl::test {
 
 core::Completed run_command(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
                             const std::map<std::string, std::string>& env) {
-  core::Command command{argv, cwd, env, {}, std::nullopt, std::chrono::minutes(5)};
+  core::Command command{.argv = argv, .cwd = cwd, .env = env, .timeout = std::chrono::minutes(5)};
   auto result = core::run(command);
   if (!result) {
     ADD_FAILURE() << "cannot run " << argv.front() << ": " << result.error().message();

@@ -121,13 +121,6 @@ Project read_project(YamlReader& r, const YAML::Node& root) {
   return project;
 }
 
-std::string display_path(const fs::path& file) {
-  std::error_code ec;
-  fs::path relative = fs::relative(file, fs::current_path(ec), ec);
-  if (ec || relative.empty() || relative.native().starts_with("..")) return file.string();
-  return relative.string();
-}
-
 }  // namespace
 
 ProjectCheck parse_project(std::string_view text, const std::string& display_name, const EnvLookup& env) {

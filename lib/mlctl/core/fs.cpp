@@ -86,6 +86,13 @@ std::optional<fs::path> find_upward(const fs::path& start, std::string_view name
   }
 }
 
+std::string display_path(const fs::path& path) {
+  std::error_code ec;
+  fs::path relative = fs::relative(path, fs::current_path(ec), ec);
+  if (ec || relative.empty() || relative.native().starts_with("..")) return path.string();
+  return relative.string();
+}
+
 Result<fs::path> ensure_state_dir(const fs::path& project_root) {
   fs::path state = project_root / ".mlctl";
   fs::path ignore = state / ".gitignore";

@@ -22,6 +22,9 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
 std::optional<std::filesystem::path> find_upward(const std::filesystem::path& start,
                                                  std::string_view name);
 
+// How to show a path to the user: relative to the current folder when it is inside it.
+std::string display_path(const std::filesystem::path& path);
+
 // Creates the project's local state folder `.mlctl/` (registry, runs, caches) if needed and
 // keeps a `.gitignore` of `*` in it, so local state never makes a work tree dirty.
 Result<std::filesystem::path> ensure_state_dir(const std::filesystem::path& project_root);

@@ -12,11 +12,11 @@
 namespace mlctl::core {
 
 struct Command {
-  std::vector<std::string> argv;                 // argv[0] is looked up on PATH
-  std::filesystem::path cwd;                     // empty: the current directory
-  std::map<std::string, std::string> env;        // set on top of the inherited environment
-  std::vector<std::string> unset_env;            // removed from the inherited environment
-  std::optional<std::string> input;              // written to stdin, then closed
+  std::vector<std::string> argv{};                // argv[0] is looked up on PATH
+  std::filesystem::path cwd{};                    // empty: the current directory
+  std::map<std::string, std::string> env{};       // set on top of the inherited environment
+  std::vector<std::string> unset_env{};           // removed from the inherited environment
+  std::optional<std::string> input{};             // written to stdin, then closed
   std::chrono::milliseconds timeout{0};          // 0: no limit
 };
 

@@ -1,0 +1,206 @@
+#include <mlctl/core/config.hpp>
+
+#include <support/temp_dir.hpp>
+
+#include <map>
+
+#include <gtest/gtest.h>
+
+namespace mlctl::core {
+namespace {
+
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::vector<std::string> problems_of(std::string_view text, std::map<std::string, std::string> vars = {}) {
+  std::vector<std::string> out;
+  for (const auto& problem : parse_project(text, "mlctl.yaml", env_of(std::move(vars))).problems)
+    out.push_back(problem.to_string());
+  return out;
+}
+
+constexpr std::string_view k_full = R"(name: fraud-detector
+version: 1.4.0
+image:
+  repository: ${REGISTRY:-registry.example.com}/ml/fraud-detector
+  base: python:3.11-slim
+  python: {requirements: requirements.txt}
+  system_packages: [libgomp1]
+  include: [src/, configs/]
+  exclude: ["**/__pycache__"]
+  env: {OMP_NUM_THREADS: "1", MODE: serve}
+  entrypoint: [python, -m, src.serve]
+pipelines:
+  train: pipelines/train.yaml
+model:
+  name: fraud
+  flavor: sklearn
+environments:
+  dev:  {namespace: ml-dev,  branch: develop}
+  prod: {namespace: ml-prod, branch: main}
+)";
+
+TEST(ConfigTest, FullProjectParsesEveryField) {
+  auto checked = parse_project(k_full, "mlctl.yaml", env_of({}));
+  ASSERT_TRUE(checked.problems.empty()) << checked.problems.front().to_string();
+  const Project& p = *checked.project;
+  EXPECT_EQ(p.name, "fraud-detector");
+  EXPECT_EQ(p.version, "1.4.0");
+  ASSERT_TRUE(p.image);
+  EXPECT_EQ(p.image->repository, "registry.example.com/ml/fraud-detector");
+  EXPECT_EQ(p.image->base, "python:3.11-slim");
+  EXPECT_EQ(p.image->python_requirements.value, "requirements.txt");
+  EXPECT_EQ(p.image->python_requirements.line, 6);
+  EXPECT_EQ(p.image->system_packages, std::vector<std::string>{"libgomp1"});
+  EXPECT_EQ(p.image->include, (std::vector<std::string>{"src/", "configs/"}));
+  EXPECT_EQ(p.image->exclude, std::vector<std::string>{"**/__pycache__"});
+  using Env = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(p.image->env, (Env{{"OMP_NUM_THREADS", "1"}, {"MODE", "serve"}}));
+  EXPECT_EQ(p.image->entrypoint, (std::vector<std::string>{"python", "-m", "src.serve"}));
+  ASSERT_EQ(p.pipelines.size(), 1u);
+  EXPECT_EQ(p.pipelines[0].first, "train");
+  EXPECT_EQ(p.pipelines[0].second.value, "pipelines/train.yaml");
+  EXPECT_EQ(p.pipelines[0].second.line, 13);
+  EXPECT_EQ(p.pipelines[0].second.column, 10);
+  EXPECT_EQ(p.model.name, "fraud");
+  EXPECT_EQ(p.model.flavor, "sklearn");
+  ASSERT_EQ(p.environments.size(), 2u);
+  EXPECT_EQ(p.environments[0].name, "dev");
+  EXPECT_EQ(p.environments[0].namespace_name, "ml-dev");
+  EXPECT_EQ(p.environments[0].branch, "develop");
+  EXPECT_EQ(p.environments[1].name, "prod");
+  EXPECT_EQ(p.environments[1].branch, "main");
+}
+
+TEST(ConfigTest, MinimalProjectGetsDefaults) {
+  auto checked = parse_project("name: demo\nversion: 0.1.0\n", "mlctl.yaml", env_of({}));
+  ASSERT_TRUE(checked.project);
+  EXPECT_FALSE(checked.project->image);
+  EXPECT_EQ(checked.project->model.name, "demo");
+  EXPECT_EQ(checked.project->model.flavor, "generic");
+}
+
+TEST(ConfigTest, UnknownKeyNamesLineColumnAndSuggestsNearest) {
+  EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nimage:\n  repositry: x\n  base: scratch\n"),
+            (std::vector<std::string>{
+                "mlctl.yaml:4:3: image.repositry: unknown key; did you mean 'repository'?",
+                "mlctl.yaml:4:3: image.repository: required field is missing"}));
+}
+
+TEST(ConfigTest, UnknownKeyFarFromAnyListsValidKeys) {
+  EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nzzzzzzzz: 1\n"),
+            std::vector<std::string>{"mlctl.yaml:3:1: zzzzzzzz: unknown key (valid keys: name, version, image, "
+                                     "pipelines, model, environments)"});
+}
+
+TEST(ConfigTest, WrongTypeNamesFieldAndExpectedType) {
+  EXPECT_EQ(problems_of("name: [a, b]\nversion: 1.0.0\n"),
+            std::vector<std::string>{"mlctl.yaml:1:7: name: expected a string, got a list"});
+  EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nimage: registry/x\n"),
+            std::vector<std::string>{"mlctl.yaml:3:8: image: expected a mapping, got a string"});
+  EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nimage: {repository: r, base: b, include: src}\n"),
+            std::vector<std::string>{"mlctl.yaml:3:42: image.include: expected a list of strings, got a string"});
+}
+
+TEST(ConfigTest, MissingRequiredFieldsAreNamed) {
+  EXPECT_EQ(problems_of("image: {repository: r, base: b}\n"),
+            (std::vector<std::string>{"mlctl.yaml:1:1: name: required field is missing",
+                                      "mlctl.yaml:1:1: version: required field is missing"}));
+  EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nenvironments:\n  prod: {namespace: ml}\n"),
+            std::vector<std::string>{"mlctl.yaml:4:9: environments.prod.branch: required field is missing"});
+}
+
+TEST(ConfigTest, InvalidValuesExplainTheRule) {
+  EXPECT_EQ(problems_of("name: Fraud_Detector\nversion: 1.4\n"),
+            (std::vector<std::string>{
+                "mlctl.yaml:1:7: name: 'Fraud_Detector' is not a valid name: 'F' is not allowed",
+                "mlctl.yaml:2:10: version: '1.4' is not a semantic version"}));
+  EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nmodel: {flavor: sklern}\n"),
+            std::vector<std::string>{"mlctl.yaml:3:17: model.flavor: unknown flavor 'sklern'; did you mean 'sklearn'?"});
+}
+
+TEST(ConfigTest, EnvironmentVariablesExpandWithDefaults) {
+  auto checked = parse_project("name: ${NAME}\nversion: ${VERSION:-2.0.0}\n", "mlctl.yaml", env_of({{"NAME", "svc"}}));
+  ASSERT_TRUE(checked.project);
+  EXPECT_EQ(checked.project->name, "svc");
+  EXPECT_EQ(checked.project->version, "2.0.0");
+}
+
+TEST(ConfigTest, UnsetOrMalformedVariableIsAnError) {
+  EXPECT_EQ(problems_of("name: ${NAME}\nversion: 1.0.0\n"),
+            std::vector<std::string>{
+                "mlctl.yaml:1:7: name: environment variable NAME is not set (use ${NAME:-default} for a default)"});
+  EXPECT_EQ(problems_of("name: a\nversion: ${VERSION\n"),
+            std::vector<std::string>{"mlctl.yaml:2:10: version: unterminated '${' in '${VERSION'"});
+  EXPECT_EQ(problems_of("name: ${1X}\nversion: 1.0.0\n"),
+            std::vector<std::string>{"mlctl.yaml:1:7: name: '${1X}' is not a valid variable reference"});
+}
+
+TEST(ConfigTest, DuplicateKeyIsAnError) {
+  EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nname: b\n"),
+            std::vector<std::string>{"mlctl.yaml:3:1: name: duplicate key"});
+}
+
+TEST(ConfigTest, MalformedYamlNamesThePosition) {
+  EXPECT_EQ(problems_of("name: a\nversion: [1.0.0\n"),
+            std::vector<std::string>{"mlctl.yaml:3:1: invalid YAML: end of sequence flow not found"});
+  EXPECT_EQ(problems_of(""), std::vector<std::string>{"mlctl.yaml: the file is empty; it needs at least 'name' and 'version'"});
+  EXPECT_EQ(problems_of("- a\n- b\n"), std::vector<std::string>{"mlctl.yaml:1:1: expected a mapping, got a list"});
+}
+
+TEST(ConfigTest, CheckFileReportsMissingPipelineAndRequirements) {
+  test::TempDir dir;
+  dir.write("mlctl.yaml", "name: a\nversion: 1.0.0\nimage:\n  repository: r\n  base: b\n"
+                          "  python: {requirements: req.txt}\npipelines:\n  train: p/train.yaml\n");
+  auto checked = check_project_file(dir / "mlctl.yaml", env_of({}));
+  EXPECT_FALSE(checked.project);
+  ASSERT_EQ(checked.problems.size(), 2u);
+  EXPECT_EQ(checked.problems[0].field, "pipelines.train");
+  EXPECT_EQ(checked.problems[0].line, 8);
+  EXPECT_EQ(checked.problems[0].message, "pipeline file 'p/train.yaml' does not exist");
+  EXPECT_EQ(checked.problems[1].field, "image.python.requirements");
+  EXPECT_EQ(checked.problems[1].line, 6);
+  EXPECT_EQ(checked.problems[1].message, "requirements file 'req.txt' does not exist");
+
+  dir.write("p/train.yaml", "name: train\n");
+  dir.write("req.txt", "numpy\n");
+  auto fixed = check_project_file(dir / "mlctl.yaml", env_of({}));
+  ASSERT_TRUE(fixed.project);
+  EXPECT_EQ(fixed.project->root, dir.path());
+}
+
+TEST(ConfigTest, LoadProjectSummarisesProblemsInOneError) {
+  test::TempDir dir;
+  dir.write("mlctl.yaml", "nme: a\nversion: x\n");
+  auto loaded = load_project(dir / "mlctl.yaml", env_of({}));
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().code(), Errc::invalid);
+  EXPECT_TRUE(loaded.error().message().ends_with("nme: unknown key; did you mean 'name'? (and 2 more problems)"))
+      << loaded.error().message();
+  EXPECT_EQ(loaded.error().hint(), "run 'mlctl validate' to see every problem");
+}
+
+TEST(ConfigTest, LocateFindsTheNearestProjectFileUpward) {
+  test::TempDir dir;
+  dir.write("mlctl.yaml", "name: a\nversion: 1.0.0\n");
+  std::filesystem::create_directories(dir / "src/deep");
+  auto found = locate_project_file(dir / "src/deep", std::nullopt);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(*found, dir / "mlctl.yaml");
+
+  test::TempDir empty;
+  auto missing = locate_project_file(empty.path(), std::nullopt);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), Errc::not_found);
+  auto explicit_missing = locate_project_file(empty.path(), empty / "other.yaml");
+  ASSERT_FALSE(explicit_missing);
+  EXPECT_EQ(explicit_missing.error().message(), (empty / "other.yaml").string() + ": no such file");
+}
+
+}  // namespace
+}  // namespace mlctl::core

@@ -1,0 +1,62 @@
+#include <mlctl/core/fs.hpp>
+
+#include <support/temp_dir.hpp>
+
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+namespace mlctl::core {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(FsTest, AtomicWriteCreatesParentsAndReplacesContent) {
+  test::TempDir dir;
+  auto target = dir / "a/b/file.txt";
+  ASSERT_TRUE(write_file_atomic(target, "first"));
+  ASSERT_TRUE(write_file_atomic(target, "second"));
+  EXPECT_EQ(*read_file(target), "second");
+  int entries = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir / "a/b")) ++entries;
+  EXPECT_EQ(entries, 1) << "no temporary file is left behind";
+}
+
+TEST(FsTest, AtomicWriteSetsTheMode) {
+  test::TempDir dir;
+  ASSERT_TRUE(write_file_atomic(dir / "secret", "x", fs::perms(0600)));
+  struct stat info {};
+  ASSERT_EQ(::stat((dir / "secret").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+}
+
+TEST(FsTest, AtomicWriteFailureKeepsTheOldFile) {
+  test::TempDir dir;
+  ASSERT_TRUE(write_file_atomic(dir / "keep.txt", "old"));
+  fs::create_directory(dir / "keep.txt.d");
+  // A directory in the way of the rename: the write fails and the old content survives.
+  auto failed = write_file_atomic(dir / "keep.txt.d", "new");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), Errc::failed);
+  EXPECT_EQ(*read_file(dir / "keep.txt"), "old");
+  EXPECT_TRUE(fs::is_directory(dir / "keep.txt.d"));
+}
+
+TEST(FsTest, ReadMissingFileIsNotFound) {
+  test::TempDir dir;
+  auto missing = read_file(dir / "nope");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), Errc::not_found);
+  EXPECT_EQ(missing.error().message(), (dir / "nope").string() + ": no such file");
+}
+
+TEST(FsTest, StateDirHasGitignoreOfEverything) {
+  test::TempDir dir;
+  auto state = ensure_state_dir(dir.path());
+  ASSERT_TRUE(state);
+  EXPECT_EQ(*state, dir / ".mlctl");
+  EXPECT_EQ(dir.read(".mlctl/.gitignore"), "*\n");
+}
+
+}  // namespace
+}  // namespace mlctl::core

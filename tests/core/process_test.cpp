@@ -1,0 +1,63 @@
+#include <mlctl/core/process.hpp>
+
+#include <support/temp_dir.hpp>
+
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+namespace mlctl::core {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(ProcessTest, CapturesStdoutStderrAndExitCode) {
+  auto done = run({.argv = {"sh", "-c", "echo out; echo err >&2; exit 3"}});
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->out, "out\n");
+  EXPECT_EQ(done->err, "err\n");
+  EXPECT_EQ(done->exit_code, 3);
+  EXPECT_FALSE(done->ok());
+}
+
+TEST(ProcessTest, PassesInputCwdAndEnvironment) {
+  test::TempDir dir;
+  Command command{.argv = {"sh", "-c", "cat; pwd; echo $MLCTL_X; echo ${HOME:-unset}"},
+                  .cwd = dir.path(),
+                  .env = {{"MLCTL_X", "42"}},
+                  .unset_env = {"HOME"},
+                  .input = std::string("from stdin\n")};
+  auto done = run(command);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->out, "from stdin\n" + dir.path().string() + "\n42\nunset\n");
+}
+
+TEST(ProcessTest, LargeOutputOnBothStreamsDoesNotDeadlock) {
+  auto done = run({.argv = {"sh", "-c", "head -c 1000000 /dev/zero; head -c 1000000 /dev/zero >&2"}});
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->out.size(), 1000000u);
+  EXPECT_EQ(done->err.size(), 1000000u);
+}
+
+TEST(ProcessTest, TimeoutKillsTheWholeProcessGroup) {
+  test::TempDir dir;
+  // The child starts a grandchild; both must be gone after the timeout.
+  Command command{.argv = {"sh", "-c", "sleep 30 & echo $! > pid; wait"}, .cwd = dir.path()};
+  command.timeout = 300ms;
+  auto done = run(command);
+  ASSERT_TRUE(done);
+  EXPECT_TRUE(done->timed_out);
+  EXPECT_EQ(done->signal, SIGTERM);
+  pid_t grandchild = std::stoi(dir.read("pid"));
+  EXPECT_NE(::kill(grandchild, 0), 0) << "the grandchild survived";
+}
+
+TEST(ProcessTest, MissingProgramIsNotFound) {
+  auto done = run({.argv = {"mlctl-no-such-program"}});
+  ASSERT_FALSE(done);
+  EXPECT_EQ(done.error().code(), Errc::not_found);
+  EXPECT_EQ(done.error().message(), "cannot run 'mlctl-no-such-program': No such file or directory");
+}
+
+}  // namespace
+}  // namespace mlctl::core

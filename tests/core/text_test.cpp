@@ -1,0 +1,50 @@
+#include <mlctl/core/text.hpp>
+
+#include <array>
+
+#include <gtest/gtest.h>
+
+namespace mlctl::core {
+namespace {
+
+TEST(TextTest, EditDistanceCountsTranspositionsAsOne) {
+  EXPECT_EQ(edit_distance("repository", "repository"), 0u);
+  EXPECT_EQ(edit_distance("repositry", "repository"), 1u);
+  EXPECT_EQ(edit_distance("verison", "version"), 1u);
+  EXPECT_EQ(edit_distance("", "abc"), 3u);
+}
+
+TEST(TextTest, NearestSuggestsOnlyPlausibleTypos) {
+  constexpr std::array<std::string_view, 3> keys = {"name", "version", "image"};
+  EXPECT_EQ(nearest("verison", keys), "version");
+  EXPECT_EQ(nearest("imag", keys), "image");
+  EXPECT_EQ(nearest("pipelines", keys), std::nullopt);
+}
+
+TEST(TextTest, Dns1123LabelRules) {
+  EXPECT_TRUE(check_dns1123_label("fraud-detector-2"));
+  EXPECT_EQ(check_dns1123_label("").error().message(), "'' is not a valid name: it is empty");
+  EXPECT_EQ(check_dns1123_label("-a").error().message(),
+            "'-a' is not a valid name: it must start and end with a letter or digit");
+  EXPECT_EQ(check_dns1123_label("a.b").error().message(), "'a.b' is not a valid name: '.' is not allowed");
+  EXPECT_EQ(check_dns1123_label(std::string(64, 'a')).error().message(),
+            "'" + std::string(64, 'a') + "' is not a valid name: it is longer than 63 characters");
+  EXPECT_TRUE(check_dns1123_label(std::string(63, 'a')));
+}
+
+TEST(TextTest, SemverAcceptsTheSpecAndRejectsTheRest) {
+  for (auto good : {"0.1.0", "1.4.0", "2.0.0-rc.1", "1.0.0+build.5", "10.20.30-alpha.1+meta"})
+    EXPECT_TRUE(check_semver(good)) << good;
+  for (auto bad : {"1.4", "v1.4.0", "01.0.0", "1.0.0-", "1.0.0-01", ""})
+    EXPECT_FALSE(check_semver(bad)) << bad;
+}
+
+TEST(TextTest, ToDns1123LabelMakesNamesFromFolders) {
+  EXPECT_EQ(to_dns1123_label("Fraud_Detector"), "fraud-detector");
+  EXPECT_EQ(to_dns1123_label("--my  project--"), "my-project");
+  EXPECT_EQ(to_dns1123_label("___"), std::nullopt);
+  EXPECT_EQ(to_dns1123_label(std::string(70, 'x'))->size(), 63u);
+}
+
+}  // namespace
+}  // namespace mlctl::core
