@@ -13,8 +13,9 @@ for page in "$man"/*.[15]; do
   [[ -z "$warnings" ]] || fail "$(basename "$page"): groff warnings: $warnings"
 done
 
-# The man source escapes '-' as '\-'; compare on the unescaped text.
-page_text() { sed 's/\\-/-/g' "$1"; }
+# The man source escapes '-' as '\-'; compare on the unescaped text. (Read whole, not piped
+# into grep -q, whose early exit would kill sed with SIGPIPE and fail the pipeline.)
+documents() { local text; text=$(sed 's/\\-/-/g' "$1"); [[ "$text" == *"$2"* ]]; }
 
 commands=$("$mlctl" --help | sed -n '/^Subcommands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }')
 [[ -n "$commands" ]] || fail "no commands found in mlctl --help"
@@ -25,11 +26,11 @@ for command in $commands; do
     grep -q "^\.BI\? \"\?$command" "$page" || { fail "$command: no mlctl-$command.1 and no entry in mlctl.1"; continue; }
   fi
   for option in $("$mlctl" "$command" --help | grep -o -- '--[a-z][a-z-]*' | grep -vx -- --help | sort -u); do
-    page_text "$page" | grep -q -- "$option" || fail "$command: option $option is not documented in $(basename "$page")"
+    documents "$page" "$option" || fail "$command: option $option is not documented in $(basename "$page")"
   done
 done
 for option in $("$mlctl" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
-  page_text "$man/mlctl.1" | grep -q -- "$option" || fail "global option $option is not documented in mlctl.1"
+  documents "$man/mlctl.1" "$option" || fail "global option $option is not documented in mlctl.1"
 done
 
 echo "checked $(ls "$man"/*.[15] | wc -l) pages and $(echo $commands | wc -w) commands: $failures problem(s)"
