@@ -1,0 +1,120 @@
+#include <mlctl/git/repo.hpp>
+
+#include <mlctl/core/fs.hpp>
+
+#include <support/run.hpp>
+#include <support/temp_dir.hpp>
+
+#include <gtest/gtest.h>
+
+namespace mlctl::git {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A real repository made with the git command line, as a user's would be.
+class RepoTest : public ::testing::Test {
+protected:
+  void git(std::vector<std::string> args) {
+    args.insert(args.begin(), "git");
+    auto run = test::run_command(args, dir_.path(),
+                                 {{"GIT_AUTHOR_NAME", "Ada"}, {"GIT_AUTHOR_EMAIL", "ada@example.com"},
+                                  {"GIT_COMMITTER_NAME", "Ada"}, {"GIT_COMMITTER_EMAIL", "ada@example.com"},
+                                  {"GIT_AUTHOR_DATE", "@1700000000 +0000"}, {"GIT_COMMITTER_DATE", "@1700000100 +0000"}});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+  }
+  void commit_all() {
+    git({"add", "-A"});
+    git({"commit", "-q", "-m", "work"});
+  }
+  std::string head() { return test::run_command({"git", "rev-parse", "HEAD"}, dir_.path()).out.substr(0, 40); }
+
+  void SetUp() override {
+    git({"init", "-q", "-b", "main"});
+    dir_.write("mlctl.yaml", "name: x\n");
+    dir_.write(".gitignore", "*.log\n");
+    commit_all();
+  }
+  test::TempDir dir_;
+};
+
+TEST_F(RepoTest, CleanRepositoryAfterACommit) {
+  fs::create_directories(dir_ / "src/deep");
+  auto state = repo_state(dir_ / "src/deep");
+  ASSERT_TRUE(state) << state.error().message();
+  EXPECT_EQ(state->workdir, dir_.path() / "");
+  EXPECT_EQ(state->commit, head());
+  EXPECT_EQ(state->commit_time, 1700000100);
+  EXPECT_EQ(state->branch, "main");
+  EXPECT_FALSE(state->detached);
+  EXPECT_FALSE(state->dirty);
+  EXPECT_EQ(state->remote_url, std::nullopt);
+  EXPECT_EQ(state->author_name, "Ada");
+  EXPECT_EQ(state->author_email, "ada@example.com");
+}
+
+TEST_F(RepoTest, ModifiedStagedAndUntrackedFilesMakeItDirtyIgnoredOnesDoNot) {
+  dir_.write("debug.log", "ignored\n");
+  ASSERT_TRUE(core::ensure_state_dir(dir_.path()));
+  dir_.write(".mlctl/registry.db", "state");
+  EXPECT_FALSE(repo_state(dir_.path())->dirty) << "ignored files and .mlctl/ leave the tree clean";
+
+  dir_.write("new.py", "x\n");
+  EXPECT_TRUE(repo_state(dir_.path())->dirty) << "untracked";
+  commit_all();
+  dir_.write("new.py", "y\n");
+  EXPECT_TRUE(repo_state(dir_.path())->dirty) << "modified";
+  git({"add", "new.py"});
+  EXPECT_TRUE(repo_state(dir_.path())->dirty) << "staged";
+  commit_all();
+  EXPECT_FALSE(repo_state(dir_.path())->dirty);
+}
+
+TEST_F(RepoTest, DetachedHeadHasNoBranch) {
+  std::string first = head();
+  dir_.write("b.txt", "b\n");
+  commit_all();
+  git({"checkout", "-q", "--detach", first});
+  auto state = repo_state(dir_.path());
+  ASSERT_TRUE(state);
+  EXPECT_TRUE(state->detached);
+  EXPECT_EQ(state->branch, std::nullopt);
+  EXPECT_EQ(state->commit, first);
+}
+
+TEST_F(RepoTest, RemoteUrlLosesItsCredentials) {
+  git({"remote", "add", "origin", "https://oauth2:s3cr3t-token@git.example.com/ml/fraud.git"});
+  auto state = repo_state(dir_.path());
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->remote_url, "https://git.example.com/ml/fraud.git");
+}
+
+TEST(StripCredentialsTest, RemovesUserInfoOnlyFromSchemeUrls) {
+  EXPECT_EQ(strip_credentials("https://user:pw@host:8443/a/b.git"), "https://host:8443/a/b.git");
+  EXPECT_EQ(strip_credentials("ssh://git@host/a.git"), "ssh://host/a.git");
+  EXPECT_EQ(strip_credentials("https://host/a@b.git"), "https://host/a@b.git");
+  EXPECT_EQ(strip_credentials("git@github.com:org/repo.git"), "git@github.com:org/repo.git");
+  EXPECT_EQ(strip_credentials("/srv/git/repo"), "/srv/git/repo");
+}
+
+TEST(RepoStateTest, OutsideARepositoryIsNotFound) {
+  test::TempDir dir;
+  auto state = repo_state(dir.path());
+  ASSERT_FALSE(state);
+  EXPECT_EQ(state.error().code(), Errc::not_found);
+  EXPECT_EQ(state.error().message(), dir.path().string() + " is not in a git repository");
+}
+
+TEST(RepoStateTest, BeforeTheFirstCommitThereIsABranchButNoCommit) {
+  test::TempDir dir;
+  ASSERT_EQ(test::run_command({"git", "init", "-q", "-b", "develop"}, dir.path()).exit_code, 0);
+  auto state = repo_state(dir.path());
+  ASSERT_TRUE(state) << state.error().message();
+  EXPECT_EQ(state->commit, std::nullopt);
+  EXPECT_EQ(state->commit_time, std::nullopt);
+  EXPECT_EQ(state->branch, "develop");
+  EXPECT_FALSE(state->dirty);
+}
+
+}  // namespace
+}  // namespace mlctl::git
