@@ -46,5 +46,15 @@ TEST(TextTest, ToDns1123LabelMakesNamesFromFolders) {
   EXPECT_EQ(to_dns1123_label(std::string(70, 'x'))->size(), 63u);
 }
 
+TEST(TextTest, StripUrlCredentialsRemovesUserInfoOnlyFromSchemeUrls) {
+  EXPECT_EQ(strip_url_credentials("https://user:pw@host:8443/a/b.git"), "https://host:8443/a/b.git");
+  EXPECT_EQ(strip_url_credentials("ssh://git@host/a.git"), "ssh://host/a.git");
+  EXPECT_EQ(strip_url_credentials("https://host/a@b.git"), "https://host/a@b.git");
+  EXPECT_EQ(strip_url_credentials("git@github.com:org/repo.git"), "git@github.com:org/repo.git");
+  EXPECT_EQ(strip_url_credentials("Looking in indexes: https://ci:t0k3n@pypi.corp/simple\nERROR: x @ y"),
+            "Looking in indexes: https://pypi.corp/simple\nERROR: x @ y");
+  EXPECT_EQ(strip_url_credentials("no urls here"), "no urls here");
+}
+
 }  // namespace
 }  // namespace mlctl::core

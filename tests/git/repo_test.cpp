@@ -89,14 +89,6 @@ TEST_F(RepoTest, RemoteUrlLosesItsCredentials) {
   EXPECT_EQ(state->remote_url, "https://git.example.com/ml/fraud.git");
 }
 
-TEST(StripCredentialsTest, RemovesUserInfoOnlyFromSchemeUrls) {
-  EXPECT_EQ(strip_credentials("https://user:pw@host:8443/a/b.git"), "https://host:8443/a/b.git");
-  EXPECT_EQ(strip_credentials("ssh://git@host/a.git"), "ssh://host/a.git");
-  EXPECT_EQ(strip_credentials("https://host/a@b.git"), "https://host/a@b.git");
-  EXPECT_EQ(strip_credentials("git@github.com:org/repo.git"), "git@github.com:org/repo.git");
-  EXPECT_EQ(strip_credentials("/srv/git/repo"), "/srv/git/repo");
-}
-
 TEST(RepoStateTest, OutsideARepositoryIsNotFound) {
   test::TempDir dir;
   auto state = repo_state(dir.path());

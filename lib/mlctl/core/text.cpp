@@ -81,4 +81,20 @@ std::optional<std::string> to_dns1123_label(std::string_view text) {
   return out;
 }
 
+std::string strip_url_credentials(std::string_view text) {
+  std::string out;
+  size_t copied = 0;
+  for (size_t scheme = text.find("://"); scheme != std::string_view::npos; scheme = text.find("://", scheme + 3)) {
+    size_t start = scheme + 3;
+    size_t end = text.find_first_of("/ \t\n\"'<>", start);
+    if (end == std::string_view::npos) end = text.size();
+    size_t at = text.substr(start, end - start).rfind('@');
+    if (at == std::string_view::npos) continue;
+    out.append(text.substr(copied, start - copied));
+    copied = start + at + 1;
+  }
+  out.append(text.substr(copied));
+  return out;
+}
+
 }  // namespace mlctl::core

@@ -25,4 +25,9 @@ Result<void> check_semver(std::string_view version);
 // Turns any string into a DNS-1123 label when it can (lowercase, other characters to '-').
 std::optional<std::string> to_dns1123_label(std::string_view text);
 
+// Removes the user name and password of every scheme://user:password@host URL in `text`,
+// so that a URL echoed by another tool (pip, git) cannot leak a secret into a message.
+// scp-like addresses (git@host:org/repo) carry no secret and are kept.
+std::string strip_url_credentials(std::string_view text);
+
 }  // namespace mlctl::core

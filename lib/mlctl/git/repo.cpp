@@ -1,5 +1,7 @@
 #include <mlctl/git/repo.hpp>
 
+#include <mlctl/core/text.hpp>
+
 #include <git2.h>
 
 #include <memory>
@@ -79,22 +81,10 @@ std::optional<std::string> origin_url(git_repository* repo) {
   Remote remote(raw);
   const char* url = git_remote_url(remote.get());
   if (!url) return std::nullopt;
-  return strip_credentials(url);
+  return core::strip_url_credentials(url);
 }
 
 }  // namespace
-
-std::string strip_credentials(std::string_view url) {
-  auto scheme = url.find("://");
-  if (scheme == std::string_view::npos) return std::string(url);
-  auto authority_start = scheme + 3;
-  auto path_start = url.find('/', authority_start);
-  auto authority = url.substr(authority_start, path_start == std::string_view::npos ? std::string_view::npos
-                                                                                      : path_start - authority_start);
-  auto at = authority.rfind('@');
-  if (at == std::string_view::npos) return std::string(url);
-  return std::string(url.substr(0, authority_start)) + std::string(url.substr(authority_start + at + 1));
-}
 
 Result<RepoState> repo_state(const fs::path& path) {
   ensure_initialised();

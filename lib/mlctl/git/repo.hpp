@@ -26,8 +26,4 @@ struct RepoState {
 // The state of the repository that contains `path` (searched upward); not_found outside one.
 Result<RepoState> repo_state(const std::filesystem::path& path);
 
-// Removes user name and password from a URL: https://user:token@host/x -> https://host/x.
-// scp-like addresses (git@host:org/repo) carry no secret and are kept.
-std::string strip_credentials(std::string_view url);
-
 }  // namespace mlctl::git
