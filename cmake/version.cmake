@@ -20,10 +20,5 @@ const char* const k_git_commit = \"${commit}\";
 const bool k_git_dirty = ${dirty};
 }  // namespace mlctl::cli
 ")
-if(EXISTS "${OUTPUT}")
-  file(READ "${OUTPUT}" previous)
-  if(previous STREQUAL content)
-    return()
-  endif()
-endif()
-file(WRITE "${OUTPUT}" "${content}")
+include("${CMAKE_CURRENT_LIST_DIR}/write_if_changed.cmake")
+write_if_changed("${OUTPUT}" "${content}")

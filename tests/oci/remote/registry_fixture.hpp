@@ -1,0 +1,47 @@
+#pragma once
+
+#include <support/temp_dir.hpp>
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace mlctl::test {
+
+// A real Distribution registry (Debian's docker-registry) on 127.0.0.1 and a free port, storing
+// in a temporary folder, with deletes enabled and optionally htpasswd (Basic) auth. Started by
+// the constructor, which returns once /v2/ answers; killed by the destructor. Throws
+// std::runtime_error when it cannot start (a missing docker-registry or htpasswd is a failure,
+// never a skip), with the registry's log in the message.
+class RegistryServer {
+public:
+  struct Htpasswd {
+    std::string username;
+    std::string password;
+  };
+
+  RegistryServer() : RegistryServer(std::nullopt) {}
+  explicit RegistryServer(std::optional<Htpasswd> auth);
+  ~RegistryServer();
+  RegistryServer(const RegistryServer&) = delete;
+  RegistryServer& operator=(const RegistryServer&) = delete;
+
+  // "127.0.0.1:PORT"
+  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  const std::filesystem::path& storage() const { return storage_; }
+  std::string log() const;
+
+private:
+  void start(const std::optional<Htpasswd>& auth);
+  bool wait_until_ready();
+  void stop();
+
+  TempDir dir_;
+  std::filesystem::path storage_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+}  // namespace mlctl::test
