@@ -52,8 +52,6 @@ std::filesystem::path Context::project_file() const {
   return unwrap(core::locate_project_file(std::filesystem::current_path(), explicit_file));
 }
 
-core::Project Context::project() const { return unwrap(core::load_project(project_file(), core::process_env())); }
-
 core::Reporter& Context::reporter() { return *reporter_; }
 
 void Context::print(const nlohmann::json& document, const std::string& text) const {

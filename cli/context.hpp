@@ -45,9 +45,8 @@ public:
   bool json() const { return globals_.output == "json"; }
   bool color_stderr() const;
 
-  // The project file named by --config, or the nearest mlctl.yaml; Fatal when none or invalid.
+  // The project file named by --config, or the nearest mlctl.yaml; Fatal when there is none.
   std::filesystem::path project_file() const;
-  core::Project project() const;
 
   core::Reporter& reporter();
 

@@ -183,6 +183,9 @@ TEST(ConfigTest, LoadProjectSummarisesProblemsInOneError) {
   EXPECT_TRUE(loaded.error().message().ends_with("nme: unknown key; did you mean 'name'? (and 2 more problems)"))
       << loaded.error().message();
   EXPECT_EQ(loaded.error().hint(), "run 'mlctl validate' to see every problem");
+  auto missing = load_project(dir / "other.yaml", env_of({}));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), Errc::not_found);
 }
 
 TEST(ConfigTest, LocateFindsTheNearestProjectFileUpward) {

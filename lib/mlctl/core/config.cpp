@@ -144,7 +144,7 @@ ProjectCheck parse_project(std::string_view text, const std::string& display_nam
 ProjectCheck check_project_file(const fs::path& file, const EnvLookup& env) {
   std::string shown = display_path(file);
   auto text = read_file(file);
-  if (!text) return {std::nullopt, {{shown, 0, 0, "", text.error().message()}}};
+  if (!text) return {std::nullopt, {{shown, 0, 0, "", text.error().message()}}, text.error().code()};
   ProjectCheck result = parse_project(*text, shown, env);
   if (!result.project) return result;
 
@@ -173,8 +173,7 @@ Result<Project> load_project(const fs::path& file, const EnvLookup& env) {
   const auto& problems = checked.problems;
   std::string message = problems.front().to_string();
   if (problems.size() > 1) message += fmt::format(" (and {} more problems)", problems.size() - 1);
-  Errc code = problems.front().message.ends_with("no such file") ? Errc::not_found : Errc::invalid;
-  return fail(code, message, problems.size() > 1 ? "run 'mlctl validate' to see every problem" : "");
+  return fail(checked.code, message, problems.size() > 1 ? "run 'mlctl validate' to see every problem" : "");
 }
 
 Result<fs::path> locate_project_file(const fs::path& start, const std::optional<fs::path>& explicit_file) {

@@ -58,6 +58,7 @@ struct Project {
 struct ProjectCheck {
   std::optional<Project> project;
   std::vector<Diagnostic> problems;
+  Errc code = Errc::invalid;  // not_found when the file itself could not be found
 };
 
 // Parses mlctl.yaml text. `display_name` is how the file is named in diagnostics.

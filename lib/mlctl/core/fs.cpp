@@ -1,5 +1,7 @@
 #include <mlctl/core/fs.hpp>
 
+#include <mlctl/core/temp_file.hpp>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,33 +47,12 @@ Result<void> write_all(int fd, std::string_view content) {
 }  // namespace
 
 Result<void> write_file_atomic(const fs::path& path, std::string_view content, fs::perms mode) {
-  std::error_code ec;
   fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-  fs::create_directories(dir, ec);
-  if (ec) return fail(Errc::failed, fmt::format("{}: cannot create directory: {}", dir.string(), ec.message()));
-
-  std::string tmp = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) return fail(Errc::failed, fmt::format("{}: cannot create temporary file: {}", path.string(), std::strerror(errno)));
-
-  auto cleanup_fail = [&](std::string why) -> Result<void> {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return fail(Errc::failed, fmt::format("{}: cannot write: {}", path.string(), why));
-  };
-  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) return cleanup_fail(std::strerror(errno));
-  if (auto written = write_all(fd, content); !written) return cleanup_fail(written.error().message());
-  if (::fsync(fd) != 0) return cleanup_fail(std::strerror(errno));
-  if (::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return fail(Errc::failed, fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int saved = errno;
-    ::unlink(tmp.c_str());
-    return fail(Errc::failed, fmt::format("{}: cannot replace: {}", path.string(), std::strerror(saved)));
-  }
-  return {};
+  auto temp = TempFile::create(dir, path.filename().string() + ".tmp", mode);
+  if (!temp) return std::unexpected(temp.error());
+  if (auto written = write_all(temp->fd(), content); !written)
+    return fail(Errc::failed, fmt::format("{}: cannot write: {}", path.string(), written.error().message()));
+  return temp->rename_to(path);
 }
 
 std::optional<fs::path> find_upward(const fs::path& start, std::string_view name) {

@@ -43,9 +43,9 @@ Result<fs::path> BlobStore::path(std::string_view digest) const {
   return root_ / "blobs" / "sha256" / std::string(digest.substr(7));
 }
 
-Result<TempFile> BlobStore::create_temp() const { return TempFile::create(root_, "blob"); }
+Result<core::TempFile> BlobStore::create_temp() const { return core::TempFile::create(root_, "blob"); }
 
-Result<fs::path> BlobStore::put(TempFile file, std::string_view digest) const {
+Result<fs::path> BlobStore::put(core::TempFile file, std::string_view digest) const {
   auto target = path(digest);
   if (!target) return target;
   if (has(digest)) return target;
@@ -53,7 +53,7 @@ Result<fs::path> BlobStore::put(TempFile file, std::string_view digest) const {
   fs::create_directories(target->parent_path(), ec);
   if (ec) return fail(Errc::failed, fmt::format("{}: cannot create directory: {}", target->parent_path().string(), ec.message()));
   if (auto renamed = file.rename_to(*target); !renamed) return std::unexpected(renamed.error());
-  if (auto synced = sync_directory(target->parent_path()); !synced) return std::unexpected(synced.error());
+  if (auto synced = core::sync_directory(target->parent_path()); !synced) return std::unexpected(synced.error());
   return target;
 }
 
@@ -86,7 +86,7 @@ Result<void> BlobStore::copy_from(const BlobStore& other, std::string_view diges
       ::unlink(linked.c_str());
       return fail(Errc::failed, fmt::format("{}: cannot create: {}", target->string(), std::strerror(errno)));
     }
-    return sync_directory(target->parent_path());
+    return core::sync_directory(target->parent_path());
   }
   if (auto copied = copy_into(*source, file->fd()); !copied) return copied;
   auto stored = put(std::move(*file), digest);

@@ -2,7 +2,7 @@
 
 #include <mlctl/core/error.hpp>
 #include <mlctl/oci/byte_sink.hpp>
-#include <mlctl/oci/temp_file.hpp>
+#include <mlctl/core/temp_file.hpp>
 
 #include <filesystem>
 #include <string>
@@ -26,10 +26,10 @@ public:
   Result<std::filesystem::path> path(std::string_view digest) const;
 
   // A temporary file to stream a blob into, on the same filesystem as the blobs.
-  Result<TempFile> create_temp() const;
+  Result<core::TempFile> create_temp() const;
   // Moves a finished temporary file into place as `digest` (which the caller computed while
   // writing it). When the blob is already there the temporary file is dropped.
-  Result<std::filesystem::path> put(TempFile file, std::string_view digest) const;
+  Result<std::filesystem::path> put(core::TempFile file, std::string_view digest) const;
   // Stores small content (a config, a manifest) and returns its digest.
   Result<std::string> put(std::string_view content) const;
   // Copies a blob of another store in (a hard link when both are on one filesystem).

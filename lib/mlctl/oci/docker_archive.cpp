@@ -58,7 +58,7 @@ Result<void> write_docker_archive(const fs::path& file, const Image& image, cons
   auto entries = archive_entries(image, layers, repo_tags);
   if (!entries) return std::unexpected(entries.error().context(where()));
   fs::path dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();
-  auto temp = TempFile::create(dir, file.filename().string());
+  auto temp = core::TempFile::create(dir, file.filename().string());
   if (!temp) return std::unexpected(temp.error().context(where()));
   FileSink sink(temp->fd());
   if (auto written = write_tar(std::move(*entries), 0, sink); !written) return std::unexpected(written.error().context(where()));

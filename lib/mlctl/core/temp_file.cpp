@@ -1,4 +1,4 @@
-#include <mlctl/oci/temp_file.hpp>
+#include <mlctl/core/temp_file.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,16 +10,17 @@
 
 #include <fmt/format.h>
 
-namespace mlctl::oci {
+namespace mlctl::core {
 
-Result<TempFile> TempFile::create(const std::filesystem::path& dir, std::string_view stem) {
+Result<TempFile> TempFile::create(const std::filesystem::path& dir, std::string_view stem,
+                                  std::filesystem::perms mode) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return fail(Errc::failed, fmt::format("{}: cannot create directory: {}", dir.string(), ec.message()));
   std::string name = (dir / fmt::format(".{}-XXXXXX", stem)).string();
   int fd = ::mkstemp(name.data());
   if (fd < 0) return fail(Errc::failed, fmt::format("{}: cannot create a temporary file: {}", dir.string(), std::strerror(errno)));
-  ::fchmod(fd, 0644);
+  ::fchmod(fd, static_cast<mode_t>(mode));
   return TempFile(name, fd);
 }
 
@@ -64,4 +65,4 @@ Result<void> sync_directory(const std::filesystem::path& dir) {
   return {};
 }
 
-}  // namespace mlctl::oci
+}  // namespace mlctl::core

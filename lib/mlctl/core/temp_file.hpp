@@ -5,14 +5,15 @@
 #include <filesystem>
 #include <string_view>
 
-namespace mlctl::oci {
+namespace mlctl::core {
 
 // A file being written, removed when dropped unless rename_to() published it.
 class TempFile {
 public:
-  // Creates a hidden ".<stem>-XXXXXX" file in `dir` (same filesystem as the final name, so the
-  // rename that publishes it is atomic).
-  static Result<TempFile> create(const std::filesystem::path& dir, std::string_view stem);
+  // Creates a hidden ".<stem>-XXXXXX" file with `mode` in `dir` (created if missing; the same
+  // filesystem as the final name, so the rename that publishes it is atomic).
+  static Result<TempFile> create(const std::filesystem::path& dir, std::string_view stem,
+                                 std::filesystem::perms mode = std::filesystem::perms(0644));
 
   TempFile(TempFile&& other) noexcept;
   TempFile& operator=(TempFile&&) = delete;
@@ -36,4 +37,4 @@ private:
 // Flushes a folder's entries (a rename in it) to disk.
 Result<void> sync_directory(const std::filesystem::path& dir);
 
-}  // namespace mlctl::oci
+}  // namespace mlctl::core
