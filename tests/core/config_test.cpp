@@ -29,12 +29,14 @@ version: 1.4.0
 image:
   repository: ${REGISTRY:-registry.example.com}/ml/fraud-detector
   base: python:3.11-slim
-  python: {requirements: requirements.txt}
+  python: {requirements: requirements.txt, version: "3.11"}
   system_packages: [libgomp1]
   include: [src/, configs/]
   exclude: ["**/__pycache__"]
   env: {OMP_NUM_THREADS: "1", MODE: serve}
   entrypoint: [python, -m, src.serve]
+  cmd: [--port, "8080"]
+  user: "1000"
 pipelines:
   train: pipelines/train.yaml
 model:
@@ -56,6 +58,9 @@ TEST(ConfigTest, FullProjectParsesEveryField) {
   EXPECT_EQ(p.image->base, "python:3.11-slim");
   EXPECT_EQ(p.image->python_requirements.value, "requirements.txt");
   EXPECT_EQ(p.image->python_requirements.line, 6);
+  EXPECT_EQ(p.image->python_version, "3.11");
+  EXPECT_EQ(p.image->cmd, (std::vector<std::string>{"--port", "8080"}));
+  EXPECT_EQ(p.image->user, "1000");
   EXPECT_EQ(p.image->system_packages, std::vector<std::string>{"libgomp1"});
   EXPECT_EQ(p.image->include, (std::vector<std::string>{"src/", "configs/"}));
   EXPECT_EQ(p.image->exclude, std::vector<std::string>{"**/__pycache__"});
@@ -203,6 +208,19 @@ TEST(ConfigTest, LocateFindsTheNearestProjectFileUpward) {
   auto explicit_missing = locate_project_file(empty.path(), empty / "other.yaml");
   ASSERT_FALSE(explicit_missing);
   EXPECT_EQ(explicit_missing.error().message(), (empty / "other.yaml").string() + ": no such file");
+}
+
+TEST(ConfigTest, PythonVersionMustBeMajorDotMinor) {
+  constexpr std::string_view project = R"(name: demo
+version: 0.1.0
+image:
+  repository: r.example.com/demo
+  base: scratch
+  python: {version: "3"}
+)";
+  EXPECT_EQ(problems_of(project), std::vector<std::string>{
+                                      "mlctl.yaml:6:22: image.python.version: '3' is not a Python version; "
+                                      "write MAJOR.MINOR, e.g. \"3.11\""});
 }
 
 }  // namespace

@@ -25,6 +25,15 @@ bool is_env_name(std::string_view name) {
   });
 }
 
+// "3.11": what pip's --python-version takes for the image's interpreter.
+bool is_python_version(std::string_view text) {
+  auto dot = text.find('.');
+  auto digits = [](std::string_view part) {
+    return !part.empty() && part.size() <= 3 && std::ranges::all_of(part, [](char c) { return c >= '0' && c <= '9'; });
+  };
+  return dot != std::string_view::npos && digits(text.substr(0, dot)) && digits(text.substr(dot + 1));
+}
+
 // Reports a failed Result<void> check as a diagnostic at `node`.
 void check(YamlReader& r, const YAML::Node& node, const std::string& path, Result<void> result) {
   if (!result) r.error(node, path, result.error().message());
@@ -33,15 +42,20 @@ void check(YamlReader& r, const YAML::Node& node, const std::string& path, Resul
 ImageConfig read_image(YamlReader& r, const YAML::Node& node) {
   ImageConfig image;
   if (!r.mapping(node, "image",
-                 {"repository", "base", "python", "system_packages", "include", "exclude", "env", "entrypoint"}))
+                 {"repository", "base", "python", "system_packages", "include", "exclude", "env", "entrypoint", "cmd",
+                  "user"}))
     return image;
   image.repository = r.string(node, "repository", "image.repository", Required::yes).value_or("");
   image.base = r.string(node, "base", "image.base", Required::yes).value_or("");
   if (const YAML::Node python = node["python"]; python.IsDefined() && !python.IsNull()) {
-    if (r.mapping(python, "image.python", {"requirements"})) {
+    if (r.mapping(python, "image.python", {"requirements", "version"})) {
       auto [line, column] = position(python["requirements"]);
       image.python_requirements = {
           r.string(python, "requirements", "image.python.requirements", Required::no).value_or(""), line, column};
+      image.python_version = r.string(python, "version", "image.python.version", Required::no).value_or("");
+      if (!image.python_version.empty() && !is_python_version(image.python_version))
+        r.error(python["version"], "image.python.version",
+                fmt::format("'{}' is not a Python version; write MAJOR.MINOR, e.g. \"3.11\"", image.python_version));
     }
   }
   image.system_packages = r.string_list(node, "system_packages", "image.system_packages");
@@ -53,6 +67,8 @@ ImageConfig read_image(YamlReader& r, const YAML::Node& node) {
       r.error(node["env"], "image.env." + key, "not a valid environment variable name");
   }
   image.entrypoint = r.string_list(node, "entrypoint", "image.entrypoint");
+  image.cmd = r.string_list(node, "cmd", "image.cmd");
+  image.user = r.string(node, "user", "image.user", Required::no).value_or("");
   return image;
 }
 

@@ -24,11 +24,14 @@ struct ImageConfig {
   std::string repository;
   std::string base;  // an OCI image reference, or "scratch"
   Located python_requirements;  // path relative to the project root; empty: none
+  std::string python_version;   // "3.11"; empty: the base image's
   std::vector<std::string> system_packages;
   std::vector<std::string> include;
   std::vector<std::string> exclude;
   std::vector<std::pair<std::string, std::string>> env;  // in file order
   std::vector<std::string> entrypoint;
+  std::vector<std::string> cmd;
+  std::string user;  // empty: the base image's
 };
 
 struct ModelConfig {

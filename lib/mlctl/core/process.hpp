@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mlctl::core {
@@ -34,5 +35,8 @@ struct Completed {
 // On timeout the whole process group is killed (SIGTERM, then SIGKILL after a grace period).
 // Fails only when the command cannot be started; a non-zero exit is a Completed.
 Result<Completed> run(const Command& command);
+
+// Where `name` is found on PATH (an executable file), if anywhere.
+std::optional<std::filesystem::path> find_executable(std::string_view name);
 
 }  // namespace mlctl::core
