@@ -18,7 +18,6 @@ RequestBody body_of(const Blob& blob, std::uint64_t offset, std::uint64_t length
 }
 
 RegistryResult<void> check_blob(const Blob& blob) {
-  if (auto ok = core::check_sha256_digest(blob.digest); !ok) return std::unexpected(RegistryError(ok.error()));
   std::uint64_t actual = 0;
   if (const auto* bytes = std::get_if<std::string_view>(&blob.content)) {
     actual = bytes->size();
@@ -117,7 +116,7 @@ RegistryResult<Response> Client::Impl::upload_chunks(std::string_view repository
 
 RegistryResult<BlobPush> Client::push_blob(std::string_view repository, const Blob& blob, std::string_view mount_from) {
   std::string what = fmt::format("uploading blob {}", blob.digest);
-  if (auto ok = check_blob(blob); !ok) return std::unexpected(ok.error().context(what));
+  if (auto ok = core::check_sha256_digest(blob.digest); !ok) return std::unexpected(RegistryError(ok.error()).context(what));
   if (auto ok = check_repository(repository); !ok) return std::unexpected(ok.error().context(what));
   auto exists = blob_exists(repository, blob.digest);
   if (!exists) return std::unexpected(exists.error().context(what));
@@ -136,6 +135,8 @@ RegistryResult<BlobPush> Client::push_blob(std::string_view repository, const Bl
     }
     offered = std::move(*mounted);
   }
+  // The content is looked at only now: a blob the registry has or mounts need not be local.
+  if (auto ok = check_blob(blob); !ok) return std::unexpected(ok.error().context(what));
   // Each attempt uploads the whole blob again: an interrupted session cannot be trusted.
   auto uploaded = impl_->retry<std::uint64_t>(
       [&] { return impl_->upload_once(repository, blob, std::exchange(offered, std::nullopt)); });

@@ -33,7 +33,7 @@ struct ClientOptions {
 };
 
 // A blob to push: its digest and size, and the bytes in memory (which must outlive the call)
-// or in a file.
+// or in a file (read only when the blob is uploaded, not when the registry has it or mounts it).
 struct Blob {
   std::string digest;
   std::uint64_t size = 0;
