@@ -65,7 +65,9 @@ std::string render_dockerfile(const core::ImageConfig& image, const BuildContext
     for (const auto& [key, value] : labels) parts.push_back(fmt::format("{}={}", key, json_string(value)));
     out += fmt::format("LABEL {}\n", fmt::join(parts, " "));
   }
+  if (!image.user.empty()) out += fmt::format("USER {}\n", image.user);
   if (!image.entrypoint.empty()) out += fmt::format("ENTRYPOINT {}\n", nlohmann::json(image.entrypoint).dump());
+  if (!image.cmd.empty()) out += fmt::format("CMD {}\n", nlohmann::json(image.cmd).dump());
   return out;
 }
 
