@@ -69,6 +69,7 @@ int run(int argc, char** argv) {
   Globals globals;
   add_globals(app, globals);
   add_init(app);
+  add_build(app);
   add_validate(app);
   add_version(app);
   add_completion(app);

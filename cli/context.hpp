@@ -74,6 +74,7 @@ void on_run(CLI::App* command, Action action);
 const Action* action_for(const CLI::App* command);
 
 // Command groups, one file each.
+void add_build(CLI::App& app);
 void add_init(CLI::App& app);
 void add_validate(CLI::App& app);
 void add_version(CLI::App& app);
