@@ -70,7 +70,7 @@ TEST(ConfigTest, FullProjectParsesEveryField) {
   ASSERT_EQ(p.pipelines.size(), 1u);
   EXPECT_EQ(p.pipelines[0].first, "train");
   EXPECT_EQ(p.pipelines[0].second.value, "pipelines/train.yaml");
-  EXPECT_EQ(p.pipelines[0].second.line, 13);
+  EXPECT_EQ(p.pipelines[0].second.line, 15);
   EXPECT_EQ(p.pipelines[0].second.column, 10);
   EXPECT_EQ(p.model.name, "fraud");
   EXPECT_EQ(p.model.flavor, "sklearn");
@@ -219,7 +219,7 @@ image:
   python: {version: "3"}
 )";
   EXPECT_EQ(problems_of(project), std::vector<std::string>{
-                                      "mlctl.yaml:6:22: image.python.version: '3' is not a Python version; "
+                                      "mlctl.yaml:6:21: image.python.version: '3' is not a Python version; "
                                       "write MAJOR.MINOR, e.g. \"3.11\""});
 }
 
