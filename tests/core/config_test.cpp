@@ -90,6 +90,20 @@ TEST(ConfigTest, MinimalProjectGetsDefaults) {
   EXPECT_EQ(checked.project->model.flavor, "generic");
 }
 
+TEST(ConfigTest, RegistryKeysAreReadAndOptional) {
+  auto checked = parse_project("name: demo\nversion: 0.1.0\nregistry:\n  database: state/models.db\n"
+                               "  artifacts: s3://ml-artifacts/demo\n",
+                               "mlctl.yaml", env_of({}));
+  ASSERT_TRUE(checked.project);
+  EXPECT_EQ(checked.project->registry.database, "state/models.db");
+  EXPECT_EQ(checked.project->registry.artifacts, "s3://ml-artifacts/demo");
+  auto minimal = parse_project("name: demo\nversion: 0.1.0\nregistry: {}\n", "mlctl.yaml", env_of({}));
+  ASSERT_TRUE(minimal.project);
+  EXPECT_EQ(minimal.project->registry.database, "");
+  EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nregistry:\n  databse: x.db\n"),
+            std::vector<std::string>{"mlctl.yaml:4:3: registry.databse: unknown key; did you mean 'database'?"});
+}
+
 TEST(ConfigTest, UnknownKeyNamesLineColumnAndSuggestsNearest) {
   EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nimage:\n  repositry: x\n  base: scratch\n"),
             (std::vector<std::string>{
@@ -100,7 +114,7 @@ TEST(ConfigTest, UnknownKeyNamesLineColumnAndSuggestsNearest) {
 TEST(ConfigTest, UnknownKeyFarFromAnyListsValidKeys) {
   EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nzzzzzzzz: 1\n"),
             std::vector<std::string>{"mlctl.yaml:3:1: zzzzzzzz: unknown key (valid keys: name, version, image, "
-                                     "pipelines, model, environments)"});
+                                     "pipelines, model, environments, registry)"});
 }
 
 TEST(ConfigTest, WrongTypeNamesFieldAndExpectedType) {

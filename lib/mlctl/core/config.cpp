@@ -102,6 +102,14 @@ ModelConfig read_model(YamlReader& r, const YAML::Node& node) {
   return model;
 }
 
+RegistryConfig read_registry(YamlReader& r, const YAML::Node& node) {
+  RegistryConfig registry;
+  if (!r.mapping(node, "registry", {"database", "artifacts"})) return registry;
+  registry.database = r.string(node, "database", "registry.database", Required::no).value_or("");
+  registry.artifacts = r.string(node, "artifacts", "registry.artifacts", Required::no).value_or("");
+  return registry;
+}
+
 std::vector<Environment> read_environments(YamlReader& r, const YAML::Node& node) {
   std::vector<Environment> environments;
   if (!r.any_mapping(node, "environments")) return environments;
@@ -122,7 +130,7 @@ std::vector<Environment> read_environments(YamlReader& r, const YAML::Node& node
 
 Project read_project(YamlReader& r, const YAML::Node& root) {
   Project project;
-  if (!r.mapping(root, "", {"name", "version", "image", "pipelines", "model", "environments"})) return project;
+  if (!r.mapping(root, "", {"name", "version", "image", "pipelines", "model", "environments", "registry"})) return project;
   project.name = r.string(root, "name", "name", Required::yes).value_or("");
   if (!project.name.empty()) check(r, root["name"], "name", check_dns1123_label(project.name));
   project.version = r.string(root, "version", "version", Required::yes).value_or("");
@@ -132,6 +140,7 @@ Project read_project(YamlReader& r, const YAML::Node& root) {
   if (present("pipelines")) project.pipelines = read_pipelines(r, root["pipelines"]);
   if (present("model")) project.model = read_model(r, root["model"]);
   if (present("environments")) project.environments = read_environments(r, root["environments"]);
+  if (present("registry")) project.registry = read_registry(r, root["registry"]);
   if (project.model.name.empty()) project.model.name = project.name;
   if (project.model.flavor.empty()) project.model.flavor = "generic";
   return project;

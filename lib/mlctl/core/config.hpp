@@ -39,6 +39,12 @@ struct ModelConfig {
   std::string flavor;  // defaults to "generic"
 };
 
+// Where the model registry lives; both optional.
+struct RegistryConfig {
+  std::string database;   // the SQLite file, relative to the project root; empty: .mlctl/registry.db
+  std::string artifacts;  // an artifact store location (a path, s3://..., oci://...); empty: local
+};
+
 struct Environment {
   std::string name;
   std::string namespace_name;
@@ -55,6 +61,7 @@ struct Project {
   std::vector<std::pair<std::string, Located>> pipelines;  // name -> file, in file order
   ModelConfig model;
   std::vector<Environment> environments;  // in file order
+  RegistryConfig registry;
 };
 
 // The outcome of checking a project file: every problem found, and the project when none was.

@@ -1,0 +1,77 @@
+#include <mlctl/models/schema.hpp>
+
+#include <array>
+
+namespace mlctl::models {
+
+namespace {
+
+// Version 1. JSON columns hold objects written by mlctl (json_extract filters them in SQL).
+// Indexes: models by name (UNIQUE), versions by (model, number) for `list NAME --limit`,
+// aliases by (model, alias) for `show NAME@alias`, audit by (model, alias, time) for history.
+// Triggers make a version's record immutable (only `archived` changes) and the audit log
+// append-only, whatever client writes to the file.
+constexpr std::string_view k_v1 = R"sql(
+CREATE TABLE models(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL DEFAULT '',
+  tags TEXT NOT NULL DEFAULT '{}',
+  created_at TEXT NOT NULL);
+CREATE TABLE versions(
+  id INTEGER PRIMARY KEY,
+  model_id INTEGER NOT NULL REFERENCES models(id),
+  version INTEGER NOT NULL,
+  artifact_uri TEXT NOT NULL,
+  artifact_digest TEXT NOT NULL,
+  artifact_size INTEGER NOT NULL,
+  artifact_directory INTEGER NOT NULL,
+  flavor TEXT NOT NULL,
+  params TEXT NOT NULL,
+  metrics TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  description TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  lineage TEXT NOT NULL,
+  archived INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(model_id, version));
+CREATE TABLE aliases(
+  model_id INTEGER NOT NULL,
+  alias TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY(model_id, alias),
+  FOREIGN KEY(model_id, version) REFERENCES versions(model_id, version)) WITHOUT ROWID;
+CREATE INDEX aliases_by_version ON aliases(model_id, version);
+CREATE TABLE audit(
+  id INTEGER PRIMARY KEY,
+  model_id INTEGER NOT NULL REFERENCES models(id),
+  time TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  alias TEXT,
+  version INTEGER,
+  old_value TEXT,
+  new_value TEXT,
+  reason TEXT NOT NULL DEFAULT '');
+CREATE INDEX audit_by_model ON audit(model_id);
+CREATE INDEX audit_by_alias ON audit(model_id, alias, time);
+CREATE TRIGGER versions_immutable BEFORE UPDATE OF model_id, version, artifact_uri, artifact_digest,
+  artifact_size, artifact_directory, flavor, params, metrics, tags, description, created_at, created_by,
+  lineage ON versions
+  BEGIN SELECT RAISE(ABORT, 'a registered version cannot change'); END;
+CREATE TRIGGER versions_kept BEFORE DELETE ON versions
+  BEGIN SELECT RAISE(ABORT, 'versions are archived, never deleted'); END;
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql";
+
+constexpr std::array<std::string_view, 1> k_migrations = {k_v1};
+
+}  // namespace
+
+std::span<const std::string_view> migrations() { return k_migrations; }
+
+}  // namespace mlctl::models

@@ -1,0 +1,154 @@
+#include <mlctl/models/sqlite.hpp>
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace mlctl::models {
+
+namespace {
+
+// How long a writer waits for another's transaction before giving up.
+constexpr int k_busy_timeout_ms = 30'000;
+
+Error sqlite_error(sqlite3* db, int code, std::string_view doing) {
+  std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(code);
+  return Error(Errc::failed, fmt::format("{}: {}", doing, message));
+}
+
+}  // namespace
+
+Statement::~Statement() {
+  if (statement_) sqlite3_finalize(statement_);
+}
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(other.db_), statement_(other.statement_), bind_error_(std::move(other.bind_error_)) {
+  other.statement_ = nullptr;
+}
+
+Statement& Statement::bind(int index, const SqlValue& value) {
+  int rc = std::visit(
+      [&](const auto& v) -> int {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::nullptr_t>) return sqlite3_bind_null(statement_, index);
+        else if constexpr (std::is_same_v<T, std::int64_t>) return sqlite3_bind_int64(statement_, index, v);
+        else if constexpr (std::is_same_v<T, double>) return sqlite3_bind_double(statement_, index, v);
+        else return sqlite3_bind_text(statement_, index, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+      },
+      value);
+  if (rc != SQLITE_OK && !bind_error_) bind_error_ = sqlite_error(db_, rc, "binding a parameter");
+  return *this;
+}
+
+Statement& Statement::bind_all(const std::vector<SqlValue>& values, int first) {
+  for (std::size_t i = 0; i < values.size(); ++i) bind(first + static_cast<int>(i), values[i]);
+  return *this;
+}
+
+Result<bool> Statement::step() {
+  if (bind_error_) return std::unexpected(*bind_error_);
+  int rc = sqlite3_step(statement_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return std::unexpected(sqlite_error(db_, rc, "registry database"));
+}
+
+Result<void> Statement::run() {
+  while (true) {
+    auto row = step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return {};
+  }
+}
+
+bool Statement::is_null(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
+std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(statement_, column); }
+double Statement::real(int column) const { return sqlite3_column_double(statement_, column); }
+
+std::string Statement::text(int column) const {
+  const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(statement_, column));
+  return data ? std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(statement_, column))) : std::string();
+}
+
+std::optional<std::string> Statement::optional_text(int column) const {
+  if (is_null(column)) return std::nullopt;
+  return text(column);
+}
+
+std::optional<std::int64_t> Statement::optional_integer(int column) const {
+  if (is_null(column)) return std::nullopt;
+  return integer(column);
+}
+
+Result<Database> Database::open(const std::filesystem::path& path, OpenMode mode) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (mode == OpenMode::create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Error error = sqlite_error(db, rc, fmt::format("opening registry database {}", path.string()));
+    sqlite3_close(db);
+    if (mode == OpenMode::existing && rc == SQLITE_CANTOPEN)
+      return fail(Errc::not_found, fmt::format("registry database {} does not exist", path.string()));
+    return std::unexpected(error);
+  }
+  Database database(db, path);
+  sqlite3_busy_timeout(db, k_busy_timeout_ms);
+  sqlite3_extended_result_codes(db, 1);
+  // Switching to WAL needs a moment of exclusive access that the busy handler does not always
+  // cover when many processes create the file at once, so retry it for as long as the timeout.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(k_busy_timeout_ms);
+  while (true) {
+    auto wal = database.exec("PRAGMA journal_mode=WAL");
+    if (wal) break;
+    if (std::chrono::steady_clock::now() > deadline) return std::unexpected(wal.error());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (auto set = database.exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL"); !set)
+    return std::unexpected(set.error());
+  return database;
+}
+
+Database::~Database() {
+  if (db_) sqlite3_close_v2(db_);
+}
+
+Database::Database(Database&& other) noexcept : db_(other.db_), path_(std::move(other.path_)) { other.db_ = nullptr; }
+
+Result<Statement> Database::prepare(std::string_view sql) {
+  sqlite3_stmt* statement = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &statement, nullptr);
+  if (rc != SQLITE_OK) return std::unexpected(sqlite_error(db_, rc, "preparing a registry query"));
+  return Statement(db_, statement);
+}
+
+Result<void> Database::exec(std::string_view sql) {
+  char* message = nullptr;
+  int rc = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &message);
+  if (rc == SQLITE_OK) return {};
+  std::string text = message ? message : sqlite3_errstr(rc);
+  sqlite3_free(message);
+  return fail(Errc::failed, fmt::format("registry database {}: {}", path_.string(), text));
+}
+
+std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
+Result<WriteTransaction> WriteTransaction::begin(Database& db) {
+  if (auto begun = db.exec("BEGIN IMMEDIATE"); !begun) return std::unexpected(begun.error());
+  return WriteTransaction(&db);
+}
+
+WriteTransaction::~WriteTransaction() {
+  if (db_) (void)db_->exec("ROLLBACK");
+}
+
+Result<void> WriteTransaction::commit() {
+  auto committed = db_->exec("COMMIT");
+  if (committed) db_ = nullptr;
+  return committed;
+}
+
+}  // namespace mlctl::models
