@@ -70,6 +70,7 @@ int run(int argc, char** argv) {
   add_globals(app, globals);
   add_init(app);
   add_build(app);
+  add_model(app);
   add_validate(app);
   add_version(app);
   add_completion(app);

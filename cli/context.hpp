@@ -79,5 +79,6 @@ void add_init(CLI::App& app);
 void add_validate(CLI::App& app);
 void add_version(CLI::App& app);
 void add_completion(CLI::App& app);
+void add_model(CLI::App& app);
 
 }  // namespace mlctl::cli
