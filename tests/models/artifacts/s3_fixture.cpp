@@ -1,5 +1,6 @@
 #include "s3_fixture.hpp"
 
+#include <support/free_port.hpp>
 #include <support/run.hpp>
 
 #include <arpa/inet.h>
@@ -22,21 +23,6 @@ extern char** environ;
 namespace mlctl::test {
 
 namespace {
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("cannot find a free port on 127.0.0.1");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 bool answers(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

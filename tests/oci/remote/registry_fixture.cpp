@@ -2,6 +2,7 @@
 
 #include <mlctl/oci/remote/curl_transport.hpp>
 
+#include <support/free_port.hpp>
 #include <support/run.hpp>
 
 #include <arpa/inet.h>
@@ -29,22 +30,6 @@ using Clock = std::chrono::steady_clock;
 constexpr auto k_start_timeout = std::chrono::seconds(20);
 constexpr auto k_poll = std::chrono::milliseconds(50);
 constexpr int k_start_attempts = 3;
-
-// A port nobody listens on now; the registry binds it a moment later (a lost race is retried).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("cannot find a free port on 127.0.0.1");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 std::string config_yaml(const std::filesystem::path& storage, int port, const std::filesystem::path& htpasswd) {
   std::string yaml = "version: 0.1\n"
