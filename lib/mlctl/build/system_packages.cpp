@@ -8,6 +8,7 @@
 #include <mlctl/oci/remote/url.hpp>
 
 #include <array>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -78,6 +79,11 @@ Result<BaseImage> install_system_packages(const BaseImage& base, const std::vect
     fs::remove_all(work, ec);
     fs::create_directories(work, ec);
     if (ec) return fail(Errc::failed, fmt::format("cannot create {}: {}", work.string(), ec.message()));
+    // The scratch folder goes whatever happens; only a finished layout is kept.
+    std::unique_ptr<const fs::path, void (*)(const fs::path*)> cleanup(&work, [](const fs::path* dir) {
+      std::error_code ignored;
+      fs::remove_all(*dir, ignored);
+    });
     if (auto written = core::write_file_atomic(work / "Dockerfile", dockerfile); !written)
       return std::unexpected(written.error());
     const std::string tag = fmt::format("localhost/mlctl-system:{}", key.substr(0, 16));
@@ -94,7 +100,6 @@ Result<BaseImage> install_system_packages(const BaseImage& base, const std::vect
       return std::unexpected(pushed.error());
     fs::rename(work / "layout", layout, ec);
     if (ec) return fail(Errc::failed, fmt::format("cannot move the built layout to {}: {}", layout.string(), ec.message()));
-    fs::remove_all(work, ec);
   } else {
     reporter.debug(fmt::format("system packages layer from the cache ({})", layout.string()));
   }

@@ -96,6 +96,29 @@ TEST_P(SystemPackagesTest, BuilderInstallsThePackagesThenTheRestIsDaemonless) {
 
 INSTANTIATE_TEST_SUITE_P(Builders, SystemPackagesTest, ::testing::Values("buildah", "podman"));
 
+TEST(SystemPackagesErrorTest, AFailingPackageManagerStopsTheBuildWithItsOutput) {
+  // Plain busybox has no apt-get, so the builder's RUN fails.
+  TempDir dir;
+  RegistryServer registry;
+  fs::path layout = make_base_layout("busybox", dir.path());
+  ASSERT_FALSE(layout.empty());
+  push_base(layout, registry.host());
+  dir.write("storage.conf", "[storage]\ndriver = \"vfs\"\ngraphroot = \"" + (dir / "storage").string() +
+                                "\"\nrunroot = \"" + (dir / "run").string() + "\"\n");
+  dir.write("project/mlctl.yaml", "name: pkgs\nversion: 1.0.0\nimage:\n  repository: " + registry.host() +
+                                      "/pkgs\n  base: " + registry.host() + "/base:1\n  system_packages: [jq]\n");
+  auto ran = run({MLCTL_BINARY, "build", "--push", "--builder", "buildah"}, dir / "project",
+                 {{"MLCTL_CACHE_DIR", (dir / "cache").string()},
+                  {"CONTAINERS_CONF", (fs::path(MLCTL_TEST_DATA) / "containers.conf").string()},
+                  {"CONTAINERS_STORAGE_CONF", (dir / "storage.conf").string()}});
+  EXPECT_EQ(ran.exit_code, 1) << ran.err;
+  EXPECT_NE(ran.err.find("mlctl: error: buildah building the system packages layer failed"), std::string::npos)
+      << ran.err;
+  EXPECT_NE(ran.err.find("apt-get"), std::string::npos) << "the builder's own output names the failing command";
+  EXPECT_FALSE(registry_has_repository(registry.storage(), "pkgs")) << "nothing is pushed";
+  EXPECT_TRUE(fs::is_empty(dir / "cache/system")) << "neither a cached result nor scratch is left";
+}
+
 TEST(SystemPackagesErrorTest, AnUnknownBuilderIsRefusedBeforeAnythingRuns) {
   TempDir dir;
   dir.write("mlctl.yaml", "name: pkgs\nversion: 1.0.0\nimage:\n  repository: 127.0.0.1:1/pkgs\n"
