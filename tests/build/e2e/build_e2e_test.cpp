@@ -370,6 +370,38 @@ TEST_F(BuildE2eTest, OciLayoutAndDockerArchiveOutputsAreReadByTheRealTools) {
   EXPECT_FALSE(registry_has_repository(registry.storage(), "demo")) << "nothing was pushed";
 }
 
+TEST_F(BuildE2eTest, BaseLayersAreMountedOnTheSameRegistryAndCopiedFromAnother) {
+  RegistryServer base_registry;
+  RegistryServer other;
+  push_base(busybox_, base_registry.host());
+  fs::path project = copy_project("shell-app", dir_.path());
+  Json base_manifest = skopeo_json({"inspect", "--raw", "--tls-verify=false",
+                                    "docker://" + base_registry.host() + "/base:1"},
+                                   dir_.path());
+  ASSERT_EQ(base_manifest["layers"].size(), 1u);
+  const std::string base_layer = base_manifest["layers"][0]["digest"];
+  const fs::path cached_blob = dir_ / "cache/blobs/sha256" / base_layer.substr(7);
+
+  // Same registry: a cross-repository mount, so the base's bytes never pass through mlctl.
+  Json mounted = mlctl_json({"build", "--push", "-t", "1"}, project,
+                            env(base_registry.host(), base_registry.host() + "/base:1"));
+  ASSERT_EQ(layer_names(mounted), (std::vector<std::string>{"base", "code"}));
+  EXPECT_EQ(mounted["layers"][0]["digest"], base_layer);
+  EXPECT_EQ(mounted["layers"][0]["push"], "mounted");
+  EXPECT_EQ(mounted["layers"][1]["push"], "uploaded");
+  EXPECT_FALSE(fs::exists(cached_blob)) << "a mounted base layer is not downloaded";
+
+  // Another registry: the layer is streamed through the cache and uploaded.
+  Json copied = mlctl_json({"build", "--push", "-t", "1"}, project, env(other.host(), base_registry.host() + "/base:1"));
+  ASSERT_EQ(layer_names(copied), (std::vector<std::string>{"base", "code"}));
+  EXPECT_EQ(copied["layers"][0]["push"], "uploaded");
+  EXPECT_EQ(copied["digest"], mounted["digest"]) << "where the base comes from does not change the image";
+  EXPECT_TRUE(fs::exists(cached_blob));
+  Json pushed = skopeo_json({"inspect", "--raw", "--tls-verify=false", "docker://" + other.host() + "/demo:1"},
+                            dir_.path());
+  EXPECT_EQ(pushed["layers"][0]["digest"], base_layer);
+}
+
 TEST_F(BuildE2eTest, MissingBaseExitsThreeNamingItAndPushesNothing) {
   RegistryServer registry;
   push_base(busybox_, registry.host());
