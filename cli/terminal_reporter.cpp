@@ -91,4 +91,14 @@ void TerminalReporter::end(std::string_view id) {
        << std::flush;
 }
 
+void TerminalReporter::fail(std::string_view id, std::string_view why) {
+  auto it = tasks_.find(id);
+  if (it == tasks_.end()) return;
+  Task task = std::move(it->second);
+  tasks_.erase(it);
+  if (mode_ == ProgressMode::none || verbosity_ == Verbosity::quiet) return;
+  clear_bar();
+  out_ << task.label << ": failed after " << human_bytes(task.done) << ": " << why << '\n' << std::flush;
+}
+
 }  // namespace mlctl::cli

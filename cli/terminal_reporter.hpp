@@ -31,6 +31,7 @@ public:
   void begin(std::string_view id, std::string_view label, std::uint64_t total) override;
   void advance(std::string_view id, std::uint64_t done) override;
   void end(std::string_view id) override;
+  void fail(std::string_view id, std::string_view why) override;
 
 private:
   struct Task {

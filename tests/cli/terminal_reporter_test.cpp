@@ -24,6 +24,17 @@ TEST(TerminalReporterTest, PlainModePrintsStartAndDoneLines) {
             "resolving base image\nlayer sha256:ab12: started (2.0 MB)\nlayer sha256:ab12: done (2.0 MB)\n");
 }
 
+TEST(TerminalReporterTest, AFailedAttemptSaysSoAndHowFarItGot) {
+  std::ostringstream out;
+  TerminalReporter reporter(out, ProgressMode::plain, Verbosity::normal);
+  reporter.begin("blob", "uploading sha256:ab12", 2000000);
+  reporter.advance("blob", 500000);
+  reporter.fail("blob", "connection reset");
+  reporter.end("blob");  // an id already finished is ignored
+  EXPECT_EQ(out.str(), "uploading sha256:ab12: started (2.0 MB)\n"
+                       "uploading sha256:ab12: failed after 500.0 kB: connection reset\n");
+}
+
 TEST(TerminalReporterTest, VerboseAddsDebugLines) {
   EXPECT_EQ(render(ProgressMode::plain, Verbosity::verbose),
             "resolving base image\ndebug: GET /v2/\nlayer sha256:ab12: started (2.0 MB)\n"

@@ -19,6 +19,12 @@ public:
   virtual void begin(std::string_view id, std::string_view label, std::uint64_t total) = 0;
   virtual void advance(std::string_view id, std::uint64_t done) = 0;
   virtual void end(std::string_view id) = 0;
+  // The unit of work stopped without finishing (it may be retried under the same id); by default
+  // the same as end.
+  virtual void fail(std::string_view id, std::string_view why) {
+    (void)why;
+    end(id);
+  }
 };
 
 // A reporter that drops everything, for callers that want none.

@@ -87,8 +87,11 @@ RegistryResult<std::uint64_t> Client::Impl::upload_once(std::string_view reposit
   } else {
     done = upload_chunks(repository, blob, std::move(*location));
   }
+  if (!done) {
+    session.fail(blob.digest, done.error().message());
+    return std::unexpected(done.error());
+  }
   session.end(blob.digest);
-  if (!done) return std::unexpected(done.error());
   auto said = done->header("Docker-Content-Digest");
   if (said && said->starts_with("sha256:") && *said != blob.digest)
     return std::unexpected(RegistryError(Errc::remote, fmt::format("the registry stored it as {}", *said)));

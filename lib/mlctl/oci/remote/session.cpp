@@ -78,6 +78,10 @@ void Session::end(std::string_view id) {
   std::lock_guard lock(report_mutex_);
   reporter_.end(id);
 }
+void Session::fail(std::string_view id, std::string_view why) {
+  std::lock_guard lock(report_mutex_);
+  reporter_.fail(id, redact(why));
+}
 
 RegistryResult<Response> Session::send(Request request, const std::vector<std::string>& scopes) {
   std::string key = join(scopes, " ");

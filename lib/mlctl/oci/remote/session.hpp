@@ -44,6 +44,7 @@ public:
   void begin(std::string_view id, std::string_view label, std::uint64_t total);
   void advance(std::string_view id, std::uint64_t done);
   void end(std::string_view id);
+  void fail(std::string_view id, std::string_view why);
 
 private:
   enum class Scheme { unknown, basic, bearer };
