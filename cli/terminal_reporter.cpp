@@ -81,24 +81,24 @@ void TerminalReporter::advance(std::string_view id, std::uint64_t done) {
 }
 
 void TerminalReporter::end(std::string_view id) {
-  auto it = tasks_.find(id);
-  if (it == tasks_.end()) return;
-  Task task = std::move(it->second);
-  tasks_.erase(it);
-  if (mode_ == ProgressMode::none || verbosity_ == Verbosity::quiet) return;
-  clear_bar();
-  out_ << task.label << ": done" << (task.done ? fmt::format(" ({})", human_bytes(task.done)) : "") << '\n'
-       << std::flush;
+  if (auto task = finish(id))
+    out_ << task->label << ": done" << (task->done ? fmt::format(" ({})", human_bytes(task->done)) : "") << '\n'
+         << std::flush;
 }
 
 void TerminalReporter::fail(std::string_view id, std::string_view why) {
+  if (auto task = finish(id))
+    out_ << task->label << ": failed after " << human_bytes(task->done) << ": " << why << '\n' << std::flush;
+}
+
+std::optional<TerminalReporter::Task> TerminalReporter::finish(std::string_view id) {
   auto it = tasks_.find(id);
-  if (it == tasks_.end()) return;
+  if (it == tasks_.end()) return std::nullopt;
   Task task = std::move(it->second);
   tasks_.erase(it);
-  if (mode_ == ProgressMode::none || verbosity_ == Verbosity::quiet) return;
+  if (mode_ == ProgressMode::none || verbosity_ == Verbosity::quiet) return std::nullopt;
   clear_bar();
-  out_ << task.label << ": failed after " << human_bytes(task.done) << ": " << why << '\n' << std::flush;
+  return task;
 }
 
 }  // namespace mlctl::cli

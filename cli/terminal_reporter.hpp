@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -40,6 +41,8 @@ private:
     std::uint64_t done = 0;
   };
   void draw(const Task& task);
+  // Forgets a task; the task when its last line is to be printed (the bar already cleared).
+  std::optional<Task> finish(std::string_view id);
   void clear_bar();
 
   std::ostream& out_;
