@@ -28,6 +28,7 @@ using Reference = std::unique_ptr<git_reference, Deleter<git_reference, git_refe
 using Commit = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
 using StatusList = std::unique_ptr<git_status_list, Deleter<git_status_list, git_status_list_free>>;
 using Remote = std::unique_ptr<git_remote, Deleter<git_remote, git_remote_free>>;
+using Config = std::unique_ptr<git_config, Deleter<git_config, git_config_free>>;
 
 std::string last_error() {
   const git_error* error = git_error_last();
@@ -106,6 +107,18 @@ Result<RepoState> repo_state(const fs::path& path) {
   state.dirty = *dirty;
   state.remote_url = origin_url(repo.get());
   return state;
+}
+
+std::optional<std::string> config_user_name() {
+  ensure_initialised();
+  git_config* raw = nullptr;
+  if (git_config_open_default(&raw) != 0) return std::nullopt;
+  Config config(raw);
+  git_buf value = {};
+  std::optional<std::string> name;
+  if (git_config_get_string_buf(&value, config.get(), "user.name") == 0 && value.ptr && *value.ptr) name = value.ptr;
+  git_buf_dispose(&value);
+  return name;
 }
 
 }  // namespace mlctl::git

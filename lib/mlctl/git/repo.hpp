@@ -26,4 +26,7 @@ struct RepoState {
 // The state of the repository that contains `path` (searched upward); not_found outside one.
 Result<RepoState> repo_state(const std::filesystem::path& path);
 
+// user.name from the user's git configuration (global, XDG and system files), if set.
+std::optional<std::string> config_user_name();
+
 }  // namespace mlctl::git

@@ -4,7 +4,6 @@
 #include <mlctl/git/repo.hpp>
 #include <mlctl/models/filter.hpp>
 
-#include <git2.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -46,26 +45,9 @@ Result<nlohmann::json> collect_lineage(const std::filesystem::path& project_root
   return lineage;
 }
 
-namespace {
-
-std::optional<std::string> git_user_name() {
-  static const int initialised = git_libgit2_init();
-  (void)initialised;
-  git_config* config = nullptr;
-  if (git_config_open_default(&config) != 0) return std::nullopt;
-  git_buf value = {};
-  std::optional<std::string> name;
-  if (git_config_get_string_buf(&value, config, "user.name") == 0 && value.ptr && *value.ptr) name = value.ptr;
-  git_buf_dispose(&value);
-  git_config_free(config);
-  return name;
-}
-
-}  // namespace
-
 std::string default_actor(const core::EnvLookup& env) {
   if (auto actor = env("MLCTL_ACTOR"); actor && !actor->empty()) return *actor;
-  if (auto name = git_user_name()) return *name;
+  if (auto name = git::config_user_name()) return *name;
   if (const passwd* user = getpwuid(getuid()); user && user->pw_name) return user->pw_name;
   if (auto user = env("USER"); user && !user->empty()) return *user;
   return "unknown";
