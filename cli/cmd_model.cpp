@@ -25,7 +25,7 @@ struct ModelFlags {
   std::string name;
   std::string ref;
   std::string artifact;
-  std::vector<std::string> metrics, params, tags, datasets, conditions;
+  std::vector<std::string> metrics, params, tags, untags, datasets, conditions;
   std::string metrics_file, flavor, description, image, run, reason;
   std::string where, sort, alias, to, better_than, on, at, destination, file;
   std::int64_t version = 0, version2 = 0, limit = 100, offset = 0;
@@ -239,20 +239,24 @@ std::string version_text(const models::VersionRecord& record) {
   return table(rows);
 }
 
+void print_model(Context& context, const models::ModelSummary& model) {
+  std::vector<std::string> aliases;
+  for (const auto& [alias, version] : model.aliases) aliases.push_back(fmt::format("{}={}", alias, version));
+  context.print(model.to_json(),
+                table({{"name:", model.name},
+                       {"versions:", std::to_string(model.versions)},
+                       {"latest:", model.latest ? std::to_string(*model.latest) : "-"},
+                       {"aliases:", fmt::format("{}", fmt::join(aliases, ", "))},
+                       {"description:", model.description},
+                       {"tags:", pairs_text(model.tags)},
+                       {"created:", model.created_at}}));
+}
+
 void run_show(Context& context, const ModelFlags& flags) {
   auto ref = unwrap(models::parse_ref(flags.ref));
   Registry registry = open_registry(locate(context, flags));
   if (!ref.version && !ref.alias) {
-    auto model = unwrap(registry.model(ref.name));
-    std::vector<std::string> aliases;
-    for (const auto& [alias, version] : model.aliases) aliases.push_back(fmt::format("{}={}", alias, version));
-    context.print(model.to_json(),
-                  table({{"name:", model.name},
-                         {"versions:", std::to_string(model.versions)},
-                         {"latest:", model.latest ? std::to_string(*model.latest) : "-"},
-                         {"aliases:", fmt::format("{}", fmt::join(aliases, ", "))},
-                         {"description:", model.description},
-                         {"created:", model.created_at}}));
+    print_model(context, unwrap(registry.model(ref.name)));
     return;
   }
   auto record = unwrap(registry.version(ref));
@@ -341,6 +345,25 @@ void run_compare(Context& context, const ModelFlags& flags) {
     }
   }
   context.print(document, table(rows));
+}
+
+void run_update(Context& context, const ModelFlags& flags, bool description_given) {
+  unwrap(models::check_model_name(flags.name));
+  models::ModelUpdate update;
+  if (description_given) update.description = flags.description;
+  for (const auto& text : flags.tags) {
+    auto [key, value] = split_pair(text, "--tag");
+    update.set_tags[key] = value;
+  }
+  for (const auto& key : flags.untags) {
+    if (auto checked = models::check_key(key); !checked)
+      throw Fatal{Error(Errc::invalid, fmt::format("--untag '{}': {}", key, checked.error().message()))};
+    update.remove_tags.push_back(key);
+  }
+  if (!description_given && flags.tags.empty() && flags.untags.empty())
+    throw Fatal{Error(Errc::invalid, "nothing to update", "give --description, --tag or --untag")};
+  Registry registry = open_registry(locate(context, flags));
+  print_model(context, unwrap(registry.update_model(flags.name, update, change(flags))));
 }
 
 void run_archive(Context& context, const ModelFlags& flags, bool archived) {
@@ -444,6 +467,14 @@ void add_model(CLI::App& app) {
   c = leaf(model, "show", "Show a model, or a version: NAME, NAME@VERSION or NAME@ALIAS", f);
   c->add_option("ref", f->ref, "NAME[@VERSION|@ALIAS]")->required();
   on_run(c, [f](Context& context) { run_show(context, *f); });
+
+  c = leaf(model, "update", "Change a model's own description and tags (its versions never change)", f);
+  c->add_option("name", f->name, "The model")->required();
+  CLI::Option* description = c->add_option("--description", f->description, "The model's new description");
+  c->add_option("--tag", f->tags, "Set tag NAME=VALUE (repeatable)")->option_text("K=V");
+  c->add_option("--untag", f->untags, "Remove tag NAME (repeatable)")->option_text("NAME");
+  add_reason(c, *f);
+  on_run(c, [f, description](Context& context) { run_update(context, *f, description->count() > 0); });
 
   c = leaf(model, "uri", "Print the artifact URI of NAME@VERSION or NAME@ALIAS", f);
   c->add_option("ref", f->ref, "NAME[@VERSION|@ALIAS]")->required();

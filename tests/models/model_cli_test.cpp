@@ -4,6 +4,8 @@
 #include <mlctl/models/time.hpp>
 
 #include <chrono>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -144,6 +146,71 @@ TEST_F(ModelCliTest, ArchivedVersionsCannotBeAliased) {
   EXPECT_EQ(mlctl({"alias", "set", "fraud", "staging", "1"}).exit_code, 0);
 }
 
+TEST_F(ModelCliTest, UpdateChangesTheModelsDescriptionAndTagsWithAnAuditEntry) {
+  dir_.write("model.bin", "weights");
+  ASSERT_EQ(mlctl({"register", "fraud", "--artifact", "model.bin", "--tag", "stage=a"}).exit_code, 0);
+  auto updated = mlctl({"update", "fraud", "--description", "card fraud", "--tag", "team=risk", "--tag", "tier=1",
+                        "--reason", "ownership", "-o", "json"});
+  ASSERT_EQ(updated.exit_code, 0) << updated.err;
+  auto model = nlohmann::json::parse(updated.out);
+  EXPECT_EQ(model["description"], "card fraud");
+  EXPECT_EQ(model["tags"], (nlohmann::json{{"team", "risk"}, {"tier", "1"}}));
+  auto untagged = mlctl({"update", "fraud", "--untag", "tier", "--untag", "absent"});
+  ASSERT_EQ(untagged.exit_code, 0) << untagged.err;
+  EXPECT_NE(untagged.out.find("tags:         team=risk\n"), std::string::npos) << untagged.out;
+  // Nothing changes: no audit entry. The version keeps its own tags.
+  ASSERT_EQ(mlctl({"update", "fraud", "--tag", "team=risk"}).exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(mlctl({"show", "fraud@1", "-o", "json"}).out)["tags"], (nlohmann::json{{"stage", "a"}}));
+
+  auto log = nlohmann::json::parse(mlctl({"history", "fraud", "-o", "json"}).out);
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[1]["action"], "model.update");
+  EXPECT_EQ(log[1]["old_value"], R"({"description":"","tags":{}})");
+  EXPECT_EQ(log[1]["new_value"], R"({"description":"card fraud","tags":{"team":"risk","tier":"1"}})");
+  EXPECT_EQ(log[1]["reason"], "ownership");
+  EXPECT_EQ(log[2]["new_value"], R"({"description":"card fraud","tags":{"team":"risk"}})");
+
+  auto nothing = mlctl({"update", "fraud"});
+  EXPECT_EQ(nothing.exit_code, 2);
+  EXPECT_EQ(nothing.err, "mlctl: error: nothing to update\nhint: give --description, --tag or --untag\n");
+  auto unknown = mlctl({"update", "ghost", "--description", "x"});
+  EXPECT_EQ(unknown.exit_code, 3);
+  EXPECT_EQ(unknown.err, "mlctl: error: no model 'ghost' in the registry\nhint: run 'mlctl model list' to see the models\n");
+  EXPECT_EQ(mlctl({"update", "fraud", "--tag", "bad key=1"}).exit_code, 2);
+}
+
+// The shared libraries a command loaded, from the dynamic loader's own trace.
+std::set<std::string> loaded_libraries(const core::Completed& traced) {
+  std::set<std::string> names;
+  std::istringstream lines(traced.err);
+  for (std::string line; std::getline(lines, line);)
+    if (auto at = line.find("file="); at != std::string::npos)
+      names.insert(line.substr(at + 5, line.find_first_of(" \t", at) - at - 5));
+  return names;
+}
+
+// Queries are mostly process start, so libcurl, libgit2 and libcrypto (and the 40 libraries they
+// pull in) are opened on first use (core/lazy_library.hpp): a query never loads them.
+TEST_F(ModelCliTest, QueriesDoNotLoadTheNetworkGitOrCryptoLibraries) {
+  dir_.write("model.bin", "weights");
+  auto traced = env();
+  traced["LD_DEBUG"] = "files";
+  auto registered = run_mlctl({"model", "register", "fraud", "--artifact", "model.bin"}, dir_.path(), traced);
+  ASSERT_EQ(registered.exit_code, 0) << registered.err;
+  auto for_register = loaded_libraries(registered);
+  EXPECT_TRUE(for_register.contains("libcrypto.so.3")) << registered.err;  // the artifact's sha256
+  EXPECT_TRUE(for_register.contains("libgit2.so.1.5")) << registered.err;  // the lineage
+  for (const auto& args : std::vector<std::vector<std::string>>{{"model", "list", "fraud"},
+                                                                 {"model", "show", "fraud@1"}, {"version"}}) {
+    auto query = run_mlctl(args, dir_.path(), traced);
+    ASSERT_EQ(query.exit_code, 0) << query.err;
+    auto libraries = loaded_libraries(query);
+    EXPECT_TRUE(libraries.contains("libsqlite3.so.0")) << query.err;
+    for (const char* lazy : {"libcurl.so.4", "libgit2.so.1.5", "libcrypto.so.3"})
+      EXPECT_FALSE(libraries.contains(lazy)) << args[0] << " " << args.back() << " loaded " << lazy;
+  }
+}
+
 TEST_F(ModelCliTest, ListFiltersSortsAndPages) {
   dir_.write("model.bin", "weights");
   for (const char* auc : {"auc=0.7", "auc=0.95", "auc=0.85", "auc=0.91"})
@@ -167,6 +234,7 @@ TEST_F(ModelCliTest, ExportImportRoundTripIsByteIdentical) {
                 .exit_code, 0);
   ASSERT_EQ(mlctl({"register", "churn", "--artifact", "model.bin", "--tag", "team=growth"}).exit_code, 0);
   ASSERT_EQ(mlctl({"promote", "fraud", "1", "--to", "production", "--reason", "go"}).exit_code, 0);
+  ASSERT_EQ(mlctl({"update", "churn", "--description", "who leaves", "--tag", "owner=ana"}).exit_code, 0);
   auto exported = mlctl({"export"});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
   dir_.write("export.jsonl", exported.out);
@@ -174,7 +242,7 @@ TEST_F(ModelCliTest, ExportImportRoundTripIsByteIdentical) {
   fresh["MLCTL_REGISTRY_DB"] = (dir_ / "fresh.db").string();
   auto imported = run_mlctl({"model", "import", "export.jsonl"}, dir_.path(), fresh);
   ASSERT_EQ(imported.exit_code, 0) << imported.err;
-  EXPECT_EQ(imported.out, "imported 8 records\n");
+  EXPECT_EQ(imported.out, "imported 9 records\n");
   EXPECT_EQ(run_mlctl({"model", "export"}, dir_.path(), fresh).out, exported.out);
   EXPECT_EQ(run_mlctl({"model", "import", "export.jsonl"}, dir_.path(), fresh).exit_code, 4);
 }

@@ -179,15 +179,50 @@ Result<ModelSummary> Registry::model(std::string_view name) {
                        .created_at = statement->text(4),
                        .versions = statement->integer(5),
                        .latest = statement->optional_integer(6)};
-  auto aliases = db_.prepare("SELECT alias, version FROM aliases WHERE model_id = ? ORDER BY alias");
+  auto aliases = aliases_of_model(statement->integer(0));
   if (!aliases) return std::unexpected(aliases.error());
-  aliases->bind(1, statement->integer(0));
+  summary.aliases = std::move(*aliases);
+  return summary;
+}
+
+Result<std::map<std::string, std::int64_t>> Registry::aliases_of_model(std::int64_t model) {
+  auto statement = db_.prepare("SELECT alias, version FROM aliases WHERE model_id = ? ORDER BY alias");
+  if (!statement) return std::unexpected(statement.error());
+  statement->bind(1, model);
+  std::map<std::string, std::int64_t> aliases;
   while (true) {
-    auto next = aliases->step();
-    if (!next) return std::unexpected(next.error());
-    if (!*next) return summary;
-    summary.aliases[aliases->text(0)] = aliases->integer(1);
+    auto row = statement->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return aliases;
+    aliases[statement->text(0)] = statement->integer(1);
   }
+}
+
+Result<ModelSummary> Registry::update_model(std::string_view name, const ModelUpdate& update, const Change& change) {
+  auto transaction = WriteTransaction::begin(db_);
+  if (!transaction) return std::unexpected(transaction.error());
+  auto before = model(name);
+  if (!before) return std::unexpected(before.error());
+  ModelSummary after = *before;
+  if (update.description) after.description = *update.description;
+  for (const auto& [key, value] : update.set_tags.items()) after.tags[key] = value;
+  for (const auto& key : update.remove_tags) after.tags.erase(key);
+  if (after.description == before->description && after.tags == before->tags) return after;
+
+  auto statement = db_.prepare("UPDATE models SET description = ?, tags = ? WHERE name = ?");
+  if (!statement) return std::unexpected(statement.error());
+  statement->bind_all({after.description, after.tags.dump(), std::string(name)});
+  if (auto ran = statement->run(); !ran) return std::unexpected(ran.error());
+  auto state = [](const ModelSummary& summary) {
+    return nlohmann::json{{"description", summary.description}, {"tags", summary.tags}}.dump();
+  };
+  auto id = model_id(name);
+  if (!id) return std::unexpected(id.error());
+  AuditEntry entry{.time = now_text(), .actor = change.actor, .action = "model.update",
+                   .old_value = state(*before), .new_value = state(after), .reason = change.reason};
+  if (auto written = audit(*id, entry); !written) return std::unexpected(written.error());
+  if (auto committed = transaction->commit(); !committed) return std::unexpected(committed.error());
+  return after;
 }
 
 Result<VersionRecord> Registry::version(const Ref& ref) {
@@ -244,11 +279,12 @@ Result<std::vector<VersionRecord>> Registry::list_versions(const ListQuery& quer
     if (!*row) break;
     versions.push_back(read_version(*statement));
   }
-  for (auto& record : versions) {
-    auto aliases = aliases_of(*model, record.version);
-    if (!aliases) return std::unexpected(aliases.error());
-    record.aliases = std::move(*aliases);
-  }
+  // One query for the model's aliases (a handful) rather than one per listed version.
+  auto aliases = aliases_of_model(*model);
+  if (!aliases) return std::unexpected(aliases.error());
+  for (auto& record : versions)
+    for (const auto& [alias, version] : *aliases)
+      if (version == record.version) record.aliases.push_back(alias);
   return versions;
 }
 

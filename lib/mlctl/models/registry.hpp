@@ -31,6 +31,13 @@ struct NewVersion {
   nlohmann::json lineage = nlohmann::json::object();
 };
 
+// A change to a model's own description and tags (its versions never change).
+struct ModelUpdate {
+  std::optional<std::string> description{};
+  nlohmann::json set_tags = nlohmann::json::object();  // NAME -> string value, added or replaced
+  std::vector<std::string> remove_tags{};              // names; one that is not there is ignored
+};
+
 struct VersionRecord {
   std::string name{};
   std::int64_t version = 0;
@@ -131,6 +138,9 @@ public:
   Result<std::vector<ModelSummary>> list_models();
   Result<std::vector<VersionRecord>> list_versions(const ListQuery& query);
   Result<ModelSummary> model(std::string_view name);
+  // Applies `update` in one transaction with an audit entry ("model.update", old and new
+  // {"description", "tags"}); an update that changes nothing writes nothing.
+  Result<ModelSummary> update_model(std::string_view name, const ModelUpdate& update, const Change& change);
   // The version a ref names; NAME alone is the latest version.
   Result<VersionRecord> version(const Ref& ref);
 
@@ -165,6 +175,8 @@ private:
                                   const Change& change);
   Result<void> audit(std::int64_t model, const AuditEntry& entry);
   Result<std::vector<std::string>> aliases_of(std::int64_t model, std::int64_t version);
+  // Alias -> version, sorted by alias.
+  Result<std::map<std::string, std::int64_t>> aliases_of_model(std::int64_t model);
 
   Database db_;
 };
