@@ -232,8 +232,8 @@ Result<Outcome> S3Store::perform(const Transfer& transfer) const {
   if (!config_.session_token.empty()) {
     headers = curl_slist_append(headers, fmt::format("x-amz-security-token: {}", config_.session_token).c_str());
   }
-  // No "Expect: 100-continue" round trip before an upload.
-  headers = curl_slist_append(headers, "Expect:");
+  // No "Expect:" override here: libcurl signs every header in this list, an empty one included,
+  // but does not send an empty one, so S3 would compute another signature (SignatureDoesNotMatch).
   char error_buffer[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(curl, CURLOPT_URL, transfer.url.c_str());
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);

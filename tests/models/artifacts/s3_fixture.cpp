@@ -37,45 +37,36 @@ bool answers(int port) {
 
 }  // namespace
 
-S3Server::S3Server() {
-  auto installed = run_command({std::string(MLCTL_SOURCE_DIR) + "/scripts/install-npm-deps",
-                                std::string(MLCTL_SOURCE_DIR) + "/tests/models/artifacts/s3rver"},
-                               dir_.path());
-  if (!installed.ok()) throw std::runtime_error("scripts/install-npm-deps failed: " + installed.err);
-  std::string modules = installed.out.substr(0, installed.out.find('\n')) + "/node_modules";
-  std::filesystem::create_directories(dir_ / "data");
-  port_ = free_port();
-  std::string log = (dir_ / "s3rver.log").string();
-  std::vector<std::string> args = {"node", modules + "/s3rver/bin/s3rver.js", "-d", (dir_ / "data").string(),
-                                   "-a", "127.0.0.1", "-p", std::to_string(port_), "--no-vhost-buckets",
-                                   "--configure-bucket", "models"};
+ServerProcess::ServerProcess(std::vector<std::string> args, int port, std::filesystem::path log, std::string what)
+    : log_(std::move(log)) {
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  int spawned = posix_spawnp(&pid_, "node", &actions, nullptr, argv.data(), environ);
+  int spawned = posix_spawnp(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) throw std::runtime_error("cannot start node (apt-get install nodejs npm)");
+  if (spawned != 0) throw std::runtime_error("cannot start " + what + " (" + args[0] + ")");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!answers(port_)) {
+  while (!answers(port)) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      throw std::runtime_error("s3rver exited: " + this->log());
+      throw std::runtime_error(what + " exited: " + this->log());
     }
     if (std::chrono::steady_clock::now() > deadline) {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, &status, 0);
-      throw std::runtime_error("s3rver did not answer within 30 s: " + this->log());
+      pid_ = -1;
+      throw std::runtime_error(what + " did not answer within 30 s: " + this->log());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 
-S3Server::~S3Server() {
+ServerProcess::~ServerProcess() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
   int status = 0;
@@ -88,11 +79,35 @@ S3Server::~S3Server() {
   }
 }
 
-std::string S3Server::log() const {
-  std::ifstream in(dir_ / "s3rver.log");
+std::string ServerProcess::log() const {
+  std::ifstream in(log_);
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+S3Server::S3Server() {
+  auto installed = run_command({std::string(MLCTL_SOURCE_DIR) + "/scripts/install-npm-deps",
+                                std::string(MLCTL_SOURCE_DIR) + "/tests/models/artifacts/s3rver"},
+                               dir_.path());
+  if (!installed.ok()) throw std::runtime_error("scripts/install-npm-deps failed: " + installed.err);
+  std::string modules = installed.out.substr(0, installed.out.find('\n')) + "/node_modules";
+  std::filesystem::create_directories(dir_ / "data");
+  port_ = free_port();
+  process_ = std::make_unique<ServerProcess>(
+      std::vector<std::string>{"node", modules + "/s3rver/bin/s3rver.js", "-d", (dir_ / "data").string(), "-a",
+                               "127.0.0.1", "-p", std::to_string(port_), "--no-vhost-buckets", "--configure-bucket",
+                               "models"},
+      port_, dir_ / "s3rver.log", "s3rver (node; apt-get install nodejs)");
+}
+
+SigV4Proxy::SigV4Proxy(const std::string& upstream, const std::string& access_key, const std::string& secret_key,
+                       const std::string& region) {
+  port_ = free_port();
+  process_ = std::make_unique<ServerProcess>(
+      std::vector<std::string>{"/usr/bin/python3", std::string(MLCTL_SOURCE_DIR) + "/tests/models/artifacts/sigv4_proxy.py",
+                               std::to_string(port_), upstream, access_key, secret_key, region},
+      port_, dir_ / "proxy.log", "the SigV4 proxy (/usr/bin/python3 with python3-botocore)");
 }
 
 }  // namespace mlctl::test

@@ -113,6 +113,31 @@ TEST_F(S3StoreTest, WrongCredentialsFailWithoutShowingTheSecret) {
   for (const auto& line : reporter_.debugs) EXPECT_EQ(line.find(secret), std::string::npos);
 }
 
+// s3rver does not check SigV4 signatures, so the same round trip goes through a front that does,
+// with botocore (the AWS SDK's signer): every request mlctl signs must verify, and a wrong secret
+// (which s3rver alone would accept) must be refused.
+TEST_F(S3StoreTest, SignaturesVerifyWithTheAwsSdksOwnSigner) {
+  test::SigV4Proxy proxy(server_.endpoint(), "S3RVER", "S3RVER", "eu-west-1");
+  S3Config settings = config();
+  settings.endpoint = proxy.endpoint();
+  auto store = open(settings);
+  fs::path model = dir_.write("model.pkl", "signed weights");
+  auto stored = store->put(model, reporter_);
+  ASSERT_TRUE(stored) << stored.error().message() << "\n" << proxy.log();
+  ASSERT_TRUE(store->get(*stored, dir_ / "pulled.pkl", reporter_)) << proxy.log();
+  EXPECT_EQ(dir_.read("pulled.pkl"), "signed weights");
+  std::string path = "/models/team/prod/sha256/" + stored->digest.substr(7);
+  EXPECT_EQ(proxy.log(), "verified HEAD " + path + "\nverified PUT " + path + "\nverified GET " + path + "\n");
+
+  S3Config wrong = settings;
+  wrong.secret_access_key = "not-the-secret";
+  auto refused = open(wrong)->put(dir_.write("other.bin", "x"), reporter_);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Errc::remote);
+  EXPECT_NE(refused.error().message().find(": HTTP 403"), std::string::npos) << refused.error().message();
+  EXPECT_EQ(count(proxy.log(), "SignatureDoesNotMatch HEAD /models/team/prod/sha256/"), 1u) << proxy.log();
+}
+
 TEST_F(S3StoreTest, AMissingObjectIsNotFoundAndADamagedOneFailsTheCheck) {
   auto store = open(config());
   StoredArtifact missing{.uri = "s3://models/team/prod/sha256/" + std::string(64, 'a'),
