@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,10 +25,19 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto k_kill_grace = std::chrono::milliseconds(2000);
 
+void close_fd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+// Both ends of a pipe, closed when dropped unless taken.
 struct Pipe {
   int read = -1;
   int write = -1;
-  ~Pipe() { close_both(); }
+  ~Pipe() {
+    close_fd(read);
+    close_fd(write);
+  }
   bool open() {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return false;
@@ -35,13 +45,10 @@ struct Pipe {
     write = fds[1];
     return true;
   }
-  static void close_fd(int& fd) {
-    if (fd >= 0) ::close(fd);
+  static int take(int& fd) {
+    int taken = fd;
     fd = -1;
-  }
-  void close_both() {
-    close_fd(read);
-    close_fd(write);
+    return taken;
   }
 };
 
@@ -66,19 +73,136 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
   return out;
 }
 
+// The spawn attributes every child gets: its own process group, no blocked signals and default
+// dispositions (whatever handlers the parent has).
+struct SpawnAttributes {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  SpawnAttributes() {
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&attr, 0);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+  }
+  ~SpawnAttributes() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+};
+
+int open_pidfd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  // pidfd_open's fds are close-on-exec.
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+}  // namespace
+
+Result<Child> Child::spawn(const Command& command, Stderr stderr_mode) {
+  if (command.argv.empty()) return fail(Errc::invalid, "empty command");
+  Pipe in, out, err;
+  if ((command.input && !in.open()) || !out.open() || (stderr_mode == Stderr::pipe && !err.open()))
+    return fail(Errc::failed, fmt::format("cannot create pipes: {}", std::strerror(errno)));
+
+  SpawnAttributes spawn;
+  if (command.input) posix_spawn_file_actions_adddup2(&spawn.actions, in.read, 0);
+  else posix_spawn_file_actions_addopen(&spawn.actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&spawn.actions, out.write, 1);
+  posix_spawn_file_actions_adddup2(&spawn.actions, stderr_mode == Stderr::pipe ? err.write : out.write, 2);
+  if (!command.cwd.empty()) posix_spawn_file_actions_addchdir_np(&spawn.actions, command.cwd.c_str());
+
+  std::vector<std::string> args = command.argv;
+  std::vector<std::string> env = build_environment(command);
+  auto argv = c_strings(args);
+  auto envp = c_strings(env);
+  pid_t pid = 0;
+  int rc = ::posix_spawnp(&pid, argv[0], &spawn.actions, &spawn.attr, argv.data(), envp.data());
+  if (rc != 0) {
+    return fail(rc == ENOENT ? Errc::not_found : Errc::failed,
+                fmt::format("cannot run '{}': {}", command.argv[0], std::strerror(rc)));
+  }
+  Child child(pid);
+  child.in_ = Pipe::take(in.write);
+  child.out_ = Pipe::take(out.read);
+  child.err_ = Pipe::take(err.read);
+  child.exit_ = open_pidfd(pid);
+  return child;
+}
+
+Child::Child(Child&& other) noexcept
+    : pid_(other.pid_), status_(other.status_), in_(other.in_), out_(other.out_), err_(other.err_),
+      exit_(other.exit_) {
+  other.pid_ = -1;
+  other.in_ = other.out_ = other.err_ = other.exit_ = -1;
+}
+
+Child::~Child() {
+  close_stdin();
+  close_stdout();
+  close_stderr();
+  if (pid_ > 0 && !status_) {
+    ::kill(-pid_, SIGKILL);
+    wait();
+  }
+  close_fd(exit_);
+}
+
+void Child::close_stdin() { close_fd(in_); }
+void Child::close_stdout() { close_fd(out_); }
+void Child::close_stderr() { close_fd(err_); }
+
+bool Child::signal_group(int signal) const { return pid_ > 0 && ::kill(-pid_, signal) == 0; }
+
+void Child::set_status(int raw) {
+  ExitStatus status;
+  if (WIFEXITED(raw)) status.exit_code = WEXITSTATUS(raw);
+  if (WIFSIGNALED(raw)) status.signal = WTERMSIG(raw);
+  status_ = status;
+}
+
+std::optional<ExitStatus> Child::try_wait() {
+  if (status_ || pid_ <= 0) return status_;
+  int raw = 0;
+  pid_t done = ::waitpid(pid_, &raw, WNOHANG);
+  if (done == pid_) set_status(raw);
+  return status_;
+}
+
+ExitStatus Child::wait() {
+  if (status_ || pid_ <= 0) return status_.value_or(ExitStatus{});
+  int raw = 0;
+  while (::waitpid(pid_, &raw, 0) < 0) {
+    if (errno != EINTR) {
+      status_ = ExitStatus{};
+      return *status_;
+    }
+  }
+  set_status(raw);
+  return *status_;
+}
+
+namespace {
+
 // Pumps stdin/stdout/stderr until both outputs close or the deadline passes.
-bool pump(Pipe& in, Pipe& out, Pipe& err, std::string_view input, Completed& result,
-          std::optional<Clock::time_point> deadline) {
+bool pump(Child& child, std::string_view input, Completed& result, std::optional<Clock::time_point> deadline) {
   size_t written = 0;
   std::array<char, 65536> buffer;
-  while (out.read >= 0 || err.read >= 0) {
+  while (child.stdout_fd() >= 0 || child.stderr_fd() >= 0) {
     std::array<pollfd, 3> fds{};
+    std::array<std::string*, 3> sinks{};
     nfds_t n = 0;
-    int* owners[3];
-    std::string* sinks[3];
-    if (out.read >= 0) { fds[n] = {out.read, POLLIN, 0}; owners[n] = &out.read; sinks[n++] = &result.out; }
-    if (err.read >= 0) { fds[n] = {err.read, POLLIN, 0}; owners[n] = &err.read; sinks[n++] = &result.err; }
-    if (in.write >= 0) { fds[n] = {in.write, POLLOUT, 0}; owners[n] = &in.write; sinks[n++] = nullptr; }
+    if (child.stdout_fd() >= 0) { fds[n] = {child.stdout_fd(), POLLIN, 0}; sinks[n++] = &result.out; }
+    if (child.stderr_fd() >= 0) { fds[n] = {child.stderr_fd(), POLLIN, 0}; sinks[n++] = &result.err; }
+    if (child.stdin_fd() >= 0) { fds[n] = {child.stdin_fd(), POLLOUT, 0}; sinks[n++] = nullptr; }
     int wait_ms = -1;
     if (deadline) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
@@ -91,85 +215,50 @@ bool pump(Pipe& in, Pipe& out, Pipe& err, std::string_view input, Completed& res
     for (nfds_t i = 0; i < n; ++i) {
       if (!fds[i].revents) continue;
       if (sinks[i] == nullptr) {
-        ssize_t w = ::write(in.write, input.data() + written, input.size() - written);
+        ssize_t w = ::write(fds[i].fd, input.data() + written, input.size() - written);
         if (w > 0) written += static_cast<size_t>(w);
-        if (w < 0 || written == input.size()) Pipe::close_fd(in.write);
+        if (w < 0 || written == input.size()) child.close_stdin();
         continue;
       }
       ssize_t r = ::read(fds[i].fd, buffer.data(), buffer.size());
       if (r > 0) sinks[i]->append(buffer.data(), static_cast<size_t>(r));
-      else if (r == 0 || errno != EINTR) Pipe::close_fd(*owners[i]);
+      else if (r == 0 || errno != EINTR) sinks[i] == &result.out ? child.close_stdout() : child.close_stderr();
     }
   }
   return true;
 }
 
-void kill_group(pid_t pid) {
-  ::kill(-pid, SIGTERM);
+// SIGTERM to the group, then SIGKILL if any of it is still there after a grace period.
+void kill_group(const Child& child) {
+  child.signal_group(SIGTERM);
   auto until = Clock::now() + k_kill_grace;
   while (Clock::now() < until) {
-    if (::kill(-pid, 0) != 0) return;
+    if (!child.signal_group(0)) return;
     ::usleep(20000);
   }
-  ::kill(-pid, SIGKILL);
+  child.signal_group(SIGKILL);
 }
 
 }  // namespace
 
 Result<Completed> run(const Command& command) {
-  if (command.argv.empty()) return fail(Errc::invalid, "empty command");
   // A child that exits without reading its stdin must not kill us with SIGPIPE.
   static const bool sigpipe_ignored = (::signal(SIGPIPE, SIG_IGN), true);
   (void)sigpipe_ignored;
-  Pipe in, out, err;
-  if (!in.open() || !out.open() || !err.open())
-    return fail(Errc::failed, fmt::format("cannot create pipes: {}", std::strerror(errno)));
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in.read, 0);
-  posix_spawn_file_actions_adddup2(&actions, out.write, 1);
-  posix_spawn_file_actions_adddup2(&actions, err.write, 2);
-  if (!command.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, command.cwd.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-
-  std::vector<std::string> args = command.argv;
-  std::vector<std::string> env = build_environment(command);
-  auto argv = c_strings(args);
-  auto envp = c_strings(env);
-  pid_t pid = 0;
-  int rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    return fail(rc == ENOENT ? Errc::not_found : Errc::failed,
-                fmt::format("cannot run '{}': {}", command.argv[0], std::strerror(rc)));
-  }
-  Pipe::close_fd(in.read);
-  Pipe::close_fd(out.write);
-  Pipe::close_fd(err.write);
-  if (!command.input) Pipe::close_fd(in.write);
+  auto child = Child::spawn(command);
+  if (!child) return std::unexpected(child.error());
+  if (command.input && command.input->empty()) child->close_stdin();
 
   Completed result;
   std::optional<Clock::time_point> deadline;
   if (command.timeout.count() > 0) deadline = Clock::now() + command.timeout;
-  if (!pump(in, out, err, command.input.value_or(""), result, deadline)) {
+  if (!pump(*child, command.input.value_or(""), result, deadline)) {
     result.timed_out = true;
-    kill_group(pid);
+    kill_group(*child);
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  ExitStatus status = child->wait();
+  result.exit_code = status.exit_code;
+  result.signal = status.signal;
   return result;
 }
 
