@@ -68,7 +68,38 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql";
 
-constexpr std::array<std::string_view, 1> k_migrations = {k_v1};
+// Version 2: pipeline runs of the local runner and their steps (lib/mlctl/pipeline/local).
+// Rows are written once per run at its start and once at its end, in one transaction each.
+// params and metrics hold JSON objects; runs are listed newest first (runs_by_start).
+constexpr std::string_view k_v2 = R"sql(
+CREATE TABLE runs(
+  id TEXT PRIMARY KEY,
+  pipeline TEXT NOT NULL,
+  pipeline_file TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  params TEXT NOT NULL DEFAULT '{}',
+  git_commit TEXT,
+  resumed_from TEXT);
+CREATE INDEX runs_by_start ON runs(started_at);
+CREATE INDEX runs_by_pipeline ON runs(pipeline, started_at);
+CREATE TABLE run_steps(
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  duration_s REAL NOT NULL,
+  cache_hit INTEGER NOT NULL,
+  exit_code INTEGER,
+  attempts INTEGER NOT NULL,
+  cache_key TEXT NOT NULL DEFAULT '',
+  metrics TEXT NOT NULL DEFAULT '{}',
+  message TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(run_id, position)) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 2> k_migrations = {k_v1, k_v2};
 
 }  // namespace
 

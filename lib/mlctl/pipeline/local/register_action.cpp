@@ -1,0 +1,69 @@
+#include <mlctl/pipeline/local/register_action.hpp>
+
+#include <mlctl/core/fs.hpp>
+#include <mlctl/core/reporter.hpp>
+#include <mlctl/models/artifact_store.hpp>
+#include <mlctl/models/filter.hpp>
+#include <mlctl/models/lineage.hpp>
+
+#include <fmt/format.h>
+
+namespace mlctl::pipeline {
+
+namespace {
+
+Result<nlohmann::json> read_metrics(const std::string& path) {
+  auto text = core::read_file(path);
+  if (!text) return std::unexpected(text.error());
+  auto document = nlohmann::json::parse(*text, nullptr, false);
+  if (!document.is_object()) return fail(Errc::invalid, fmt::format("metrics {}: expected a JSON object of numbers", path));
+  for (const auto& [key, value] : document.items()) {
+    if (!value.is_number() || !models::check_key(key))
+      return fail(Errc::invalid, fmt::format("metrics {}: '{}' is not a named number", path, key));
+  }
+  return document;
+}
+
+Result<models::NewVersion> new_version(const RegisterRequest& request, const RegistryLocation& location) {
+  models::NewVersion version{.name = request.model.empty() ? location.model : request.model,
+                             .flavor = location.flavor,
+                             .params = request.params,
+                             .tags = {{"pipeline", request.pipeline}}};
+  if (version.name.empty())
+    return fail(Errc::precondition, "no model to register",
+                "name it in the step (`with: {model: NAME}`) or in mlctl.yaml (`model.name`)");
+  if (auto checked = models::check_model_name(version.name); !checked) return std::unexpected(checked.error());
+  if (!request.metrics.empty()) {
+    auto metrics = read_metrics(request.metrics);
+    if (!metrics) return std::unexpected(metrics.error());
+    version.metrics = std::move(*metrics);
+  }
+  auto lineage = models::collect_lineage(request.project_root, {.run = request.run_id});
+  if (!lineage) return std::unexpected(lineage.error());
+  version.lineage = std::move(*lineage);
+  return version;
+}
+
+}  // namespace
+
+Result<models::VersionRecord> register_model(const RegisterRequest& request, const RegistryLocation& location) {
+  if (location.database.empty())
+    return fail(Errc::precondition, "no registry database to register the model in");
+  auto version = new_version(request, location);
+  if (!version) return std::unexpected(version.error());
+  std::error_code ec;
+  if (!std::filesystem::exists(request.artifact, ec))
+    return fail(Errc::not_found, fmt::format("artifact {}: no such file or directory", request.artifact));
+  // Open the database before copying, so a bad registry path fails before the copy.
+  auto registry = models::Registry::open(location.database, models::OpenMode::create);
+  if (!registry) return std::unexpected(registry.error());
+  auto store = models::open_artifact_store(location.artifacts, {.project_root = request.project_root});
+  if (!store) return std::unexpected(store.error());
+  auto artifact = (*store)->put(request.artifact, core::silent_reporter());
+  if (!artifact) return std::unexpected(artifact.error());
+  version->artifact = std::move(*artifact);
+  auto actor = models::default_actor(core::process_env());
+  return registry->register_version(*version, {.actor = actor, .reason = fmt::format("pipeline run {}", request.run_id)});
+}
+
+}  // namespace mlctl::pipeline

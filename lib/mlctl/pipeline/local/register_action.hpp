@@ -1,0 +1,39 @@
+#pragma once
+
+#include <mlctl/core/error.hpp>
+#include <mlctl/models/registry.hpp>
+
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace mlctl::pipeline {
+
+// The project's database and artifact store: runs are recorded there, and `uses: register`
+// registers model versions there.
+struct RegistryLocation {
+  std::filesystem::path database{};  // the SQLite file; empty: runs are not recorded
+  std::string artifacts{};           // a models::open_artifact_store location; empty: the local store
+  std::string model{};               // what `uses: register` registers when `with` names no model
+  std::string flavor = "generic";
+};
+
+// One `uses: register` step, its `with` rendered.
+struct RegisterRequest {
+  std::string artifact{};  // a file or folder
+  std::string metrics{};   // a JSON object of numbers; empty: none
+  std::string model{};     // empty: the location's model
+  std::string pipeline{};
+  std::string run_id{};
+  nlohmann::json params = nlohmann::json::object();  // the run's params, recorded with the version
+  std::filesystem::path project_root{};              // its git state goes into the lineage
+};
+
+// Stores the artifact (models::ArtifactStore::put) and registers it as the model's next version,
+// with the metrics, the run's params, a `pipeline` tag and a lineage naming the run and the git
+// commit (models::collect_lineage). Fails (invalid) on a bad model name or metrics file, and
+// (precondition) when there is no database or no model name.
+Result<models::VersionRecord> register_model(const RegisterRequest& request, const RegistryLocation& location);
+
+}  // namespace mlctl::pipeline

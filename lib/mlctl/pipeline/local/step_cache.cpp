@@ -1,0 +1,166 @@
+#include <mlctl/pipeline/local/step_cache.hpp>
+
+#include <mlctl/core/digest.hpp>
+#include <mlctl/core/fs.hpp>
+#include <mlctl/core/temp_file.hpp>
+#include <mlctl/models/archive.hpp>
+#include <mlctl/oci/byte_sink.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace mlctl::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view k_sha256 = "sha256:";
+
+std::string_view hex_of(std::string_view digest) {
+  return digest.starts_with(k_sha256) ? digest.substr(k_sha256.size()) : digest;
+}
+
+Result<void> write_all(int fd, std::string_view content, const fs::path& path) {
+  while (!content.empty()) {
+    ssize_t n = ::write(fd, content.data(), content.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(Errc::failed, fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
+    content.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+Result<models::ContentDigest> tar_into(const fs::path& source, int fd) {
+  oci::FileSink file(fd);
+  oci::HashingSink hashing(file);
+  if (auto written = models::write_directory_tar(source, hashing); !written) return std::unexpected(written.error());
+  return models::ContentDigest{.digest = hashing.digest(), .size = hashing.size()};
+}
+
+// The object, if it is there whole.
+Result<void> check_object(const fs::path& object, const OutputDigest& output) {
+  struct stat info {};
+  if (::stat(object.c_str(), &info) != 0) return fail(Errc::not_found, fmt::format("{}: not in the cache", object.string()));
+  if (static_cast<std::uint64_t>(info.st_size) != output.size)
+    return fail(Errc::failed, fmt::format("{}: {} bytes, expected {}", object.string(), info.st_size, output.size));
+  return {};
+}
+
+Result<void> restore_output(const fs::path& object, const OutputDigest& output, const fs::path& destination) {
+  if (auto checked = check_object(object, output); !checked) return checked;
+  if (output.directory) return models::extract_tar(object, destination);
+  std::error_code ec;
+  fs::copy_file(object, destination, ec);
+  if (ec) return fail(Errc::failed, fmt::format("{}: cannot copy: {}", destination.string(), ec.message()));
+  return {};
+}
+
+}  // namespace
+
+const OutputDigest* CacheEntry::find(std::string_view output) const {
+  auto it = std::ranges::find_if(outputs, [&](const OutputDigest& o) { return o.name == output; });
+  return it == outputs.end() ? nullptr : &*it;
+}
+
+fs::path StepCache::entry_file(std::string_view key) const {
+  return root_ / "steps" / fmt::format("{}.json", hex_of(key));
+}
+
+fs::path StepCache::object_file(std::string_view digest) const { return root_ / "objects" / hex_of(digest); }
+
+std::optional<CacheEntry> StepCache::lookup(std::string_view key) const {
+  auto text = core::read_file(entry_file(key));
+  if (!text) return std::nullopt;
+  auto document = nlohmann::json::parse(*text, nullptr, false);
+  if (!document.is_object() || !document["outputs"].is_array() || !document["metrics"].is_object())
+    return std::nullopt;
+  CacheEntry entry{.metrics = document["metrics"]};
+  for (const auto& output : document["outputs"]) {
+    if (!output.is_object() || !output["name"].is_string() || !output["digest"].is_string()) return std::nullopt;
+    entry.outputs.push_back({.name = output["name"].get<std::string>(),
+                             .digest = output["digest"].get<std::string>(),
+                             .size = output.value("size", std::uint64_t{0}),
+                             .directory = output.value("directory", false)});
+  }
+  return entry;
+}
+
+// Hashes an output first and copies it only when the store lacks its content: a second read of
+// new content costs less than creating and deleting a file for content already stored, which is
+// what most outputs of a re-run are.
+Result<OutputDigest> StepCache::store_output(const std::string& name, const fs::path& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0)
+    return fail(Errc::not_found, fmt::format("output '{}' was not written to {}", name, path.string()));
+  bool directory = S_ISDIR(info.st_mode);
+  if (!directory && !S_ISREG(info.st_mode))
+    return fail(Errc::invalid, fmt::format("output '{}' ({}) is not a file or a directory", name, path.string()));
+  auto content = directory ? models::directory_digest(path) : models::file_digest(path);
+  if (!content) return std::unexpected(content.error().context(fmt::format("caching output '{}'", name)));
+  OutputDigest output{.name = name, .digest = content->digest, .size = content->size, .directory = directory};
+  fs::path object = object_file(output.digest);
+  if (check_object(object, output)) return output;
+  auto temp = core::TempFile::create(object.parent_path(), "put");
+  if (!temp) return std::unexpected(temp.error());
+  auto copied = directory ? tar_into(path, temp->fd()) : models::copy_file_hashing(path, temp->fd());
+  if (!copied) return std::unexpected(copied.error().context(fmt::format("caching output '{}'", name)));
+  if (copied->digest != output.digest)
+    return fail(Errc::failed, fmt::format("output '{}' changed while it was being cached", name));
+  // A short object left by a crash is replaced; the temporary file's own removal then finds nothing.
+  if (::rename(temp->path().c_str(), object.c_str()) != 0)
+    return fail(Errc::failed, fmt::format("{}: cannot store: {}", object.string(), std::strerror(errno)));
+  return output;
+}
+
+Result<CacheEntry> StepCache::store(std::string_view key, const OutputPaths& outputs, const nlohmann::json& metrics) {
+  CacheEntry entry{.metrics = metrics};
+  nlohmann::json listed = nlohmann::json::array();
+  for (const auto& [name, path] : outputs) {
+    auto stored = store_output(name, path);
+    if (!stored) return std::unexpected(stored.error());
+    listed.push_back(
+        {{"name", name}, {"digest", stored->digest}, {"size", stored->size}, {"directory", stored->directory}});
+    entry.outputs.push_back(std::move(*stored));
+  }
+  // Written in place, neither renamed over nor truncated to zero, both of which make ext4 flush the
+  // file to disk; and not at all when it holds this already, as after a run without the cache. A
+  // reader racing with the write sees a torn entry, which is a miss. A key's latest outcome wins.
+  fs::path file = entry_file(key);
+  std::string text = nlohmann::json{{"outputs", listed}, {"metrics", metrics}}.dump();
+  if (auto existing = core::read_file(file); existing && *existing == text) return entry;
+  std::error_code ec;
+  fs::create_directories(file.parent_path(), ec);
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(Errc::failed, fmt::format("{}: cannot write: {}", file.string(), std::strerror(errno)));
+  auto written = write_all(fd, text, file);
+  if (written && ::ftruncate(fd, static_cast<off_t>(text.size())) != 0)
+    written = fail(Errc::failed, fmt::format("{}: cannot write: {}", file.string(), std::strerror(errno)));
+  ::close(fd);
+  if (!written) return std::unexpected(written.error());
+  return entry;
+}
+
+Result<void> StepCache::restore(const CacheEntry& entry, const OutputPaths& outputs) const {
+  for (const auto& [name, path] : outputs) {
+    const OutputDigest* output = entry.find(name);
+    if (!output) return fail(Errc::not_found, fmt::format("the cache has no output '{}'", name));
+    fs::path object = object_file(output->digest);
+    auto restored = restore_output(object, *output, path);
+    if (!restored) return std::unexpected(restored.error().context(fmt::format("restoring output '{}'", name)));
+  }
+  return {};
+}
+
+std::string step_key(const nlohmann::json& material) {
+  return std::string(k_sha256) + core::sha256_hex(material.dump());
+}
+
+}  // namespace mlctl::pipeline

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <mlctl/core/error.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace mlctl::pipeline {
+
+// An output as the cache knows it: the "sha256:<hex>" of a file's bytes, or of a directory's
+// deterministic tar (models::write_directory_tar).
+struct OutputDigest {
+  std::string name{};
+  std::string digest{};
+  std::uint64_t size = 0;  // of the stored object
+  bool directory = false;
+};
+
+// What a step made, recorded under its key.
+struct CacheEntry {
+  std::vector<OutputDigest> outputs{};
+  nlohmann::json metrics = nlohmann::json::object();
+
+  const OutputDigest* find(std::string_view output) const;
+};
+
+// Output name -> path, as Invocation::outputs.
+using OutputPaths = std::vector<std::pair<std::string, std::string>>;
+
+// The step cache under <state>/cache: outputs stored by content in objects/<hex> (a directory as
+// its tar), and each step key's entry in steps/<hex>.json. Nothing here is fsynced, so that a run
+// of many small steps does not wait on the disk: the cache can always be made again, a torn
+// entry reads as a miss, and restore() checks each object's size, which a crash can cut short.
+class StepCache {
+public:
+  explicit StepCache(std::filesystem::path root) : root_(std::move(root)) {}
+
+  // The entry stored under `key` ("sha256:<hex>"), if there is a readable one.
+  std::optional<CacheEntry> lookup(std::string_view key) const;
+  // Copies the outputs into the store and records them, with `metrics`, under `key`; returns
+  // the entry. An output that does not exist fails with Errc::not_found naming it.
+  Result<CacheEntry> store(std::string_view key, const OutputPaths& outputs, const nlohmann::json& metrics);
+  // Copies an entry's outputs to `outputs` (which must not exist yet). Fails when the entry
+  // lacks one of them or an object is missing or cut short.
+  Result<void> restore(const CacheEntry& entry, const OutputPaths& outputs) const;
+
+private:
+  std::filesystem::path entry_file(std::string_view key) const;
+  std::filesystem::path object_file(std::string_view digest) const;
+  Result<OutputDigest> store_output(const std::string& name, const std::filesystem::path& path);
+
+  std::filesystem::path root_;
+};
+
+// The key of a step: "sha256:<hex>" of the canonical JSON of everything its outcome depends on.
+std::string step_key(const nlohmann::json& material);
+
+}  // namespace mlctl::pipeline

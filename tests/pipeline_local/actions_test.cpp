@@ -1,0 +1,145 @@
+#include "local_run_test.hpp"
+
+#include <mlctl/core/digest.hpp>
+#include <mlctl/models/registry.hpp>
+
+#include <support/run.hpp>
+
+namespace mlctl::pipeline {
+namespace {
+
+using ComponentStepTest = LocalRunTest;
+
+// filesystem/get_file from the Kubeflow Pipelines repository: `sh -ex -c` copying a file out of
+// an {inputPath} directory to an {outputPath}, with an {inputValue} subpath.
+TEST_F(ComponentStepTest, RealKfpComponentRunsWithItsPlaceholdersBound) {
+  Pipeline pipeline = load(R"(name: kfp
+steps:
+  - name: make-dir
+    command: [sh, -c, "mkdir -p {{outputs.dir}}/sub && echo content > {{outputs.dir}}/sub/file.txt"]
+    outputs: [dir]
+  - name: get-file
+    component: )" MLCTL_TEST_DATA R"(/kfp-components/filesystem-get-file/component.yaml
+    arguments: {Directory: "{{steps.make-dir.outputs.dir}}", Subpath: sub/file.txt}
+)");
+  RunRecord record = run(pipeline);
+  ASSERT_EQ(record.status, RunStatus::succeeded) << record.steps[1].message;
+  EXPECT_EQ(output(record, "get-file", "File"), "content\n");
+  std::string dir = output_path(record, "make-dir", "dir").string();
+  std::string file = output_path(record, "get-file", "File").string();
+  // sh -x traces the commands it runs, on stderr, which the runner merges into the step's log.
+  std::string log = dir_.read(".mlctl/runs/" + record.id + "/get-file/step.log");
+  EXPECT_EQ(log, "+ dirname " + file + "\n+ mkdir -p " + output_path(record, "get-file", "").parent_path().string() +
+                     "\n+ cp -r " + dir + "/sub/file.txt " + file + "\n");
+
+  RunRecord cached = run(pipeline);
+  EXPECT_EQ(statuses(cached), (std::vector<std::string>{"make-dir=cached", "get-file=cached"}));
+  EXPECT_EQ(dir_.read((output_path(cached, "make-dir", "dir") / "sub" / "file.txt").lexically_relative(dir_.path()).string()),
+            "content\n")
+      << "a directory output is restored whole";
+  EXPECT_EQ(output(cached, "get-file", "File"), "content\n");
+}
+
+TEST_F(ComponentStepTest, InputValueReadFromAFileIsWrittenForTheStep) {
+  dir_.write("components/upper/component.yaml", R"(name: Upper
+inputs:
+- {name: text, type: String}
+outputs:
+- {name: shouted, type: String}
+implementation:
+  container:
+    image: alpine
+    command: [sh, -c, 'tr a-z A-Z < "$0" > "$1"', {inputPath: text}, {outputPath: shouted}]
+)");
+  Pipeline pipeline = load(R"(name: values
+params: {word: quiet}
+steps:
+  - name: upper
+    component: components/upper/component.yaml
+    arguments: {text: "{{params.word}} please"}
+)");
+  RunRecord record = run(pipeline);
+  ASSERT_EQ(record.status, RunStatus::succeeded) << record.steps[0].message;
+  EXPECT_EQ(output(record, "upper", "shouted"), "QUIET PLEASE");
+  EXPECT_EQ(dir_.read(".mlctl/runs/" + record.id + "/upper/.inputs/text"), "quiet please");
+}
+
+// A project that is a git repository, so that lineage names its commit.
+class RegisterStepTest : public LocalRunTest {
+protected:
+  void SetUp() override {
+    std::map<std::string, std::string> env{{"GIT_AUTHOR_NAME", "Ada"}, {"GIT_AUTHOR_EMAIL", "ada@example.com"},
+                                           {"GIT_COMMITTER_NAME", "Ada"}, {"GIT_COMMITTER_EMAIL", "ada@example.com"}};
+    dir_.write(".gitignore", ".mlctl/\nran.log\n");
+    for (auto args : std::vector<std::vector<std::string>>{
+             {"git", "init", "-q", "-b", "main"}, {"git", "add", "-A"}, {"git", "commit", "-q", "-m", "start"}})
+      ASSERT_EQ(test::run_command(args, dir_.path(), env).exit_code, 0);
+    commit_ = test::run_command({"git", "rev-parse", "HEAD"}, dir_.path()).out.substr(0, 40);
+  }
+  std::string commit_;
+};
+
+constexpr std::string_view k_register = R"(name: train
+params: {lr: "0.1"}
+steps:
+  - name: train
+    command: [sh, -c, "echo weights-{{params.lr}} > {{outputs.model}}; echo '{\"auc\": 0.91}' > {{outputs.metrics}}"]
+    outputs: [model, metrics]
+    metrics: metrics
+  - name: register
+    uses: register
+    with: {artifact: "{{steps.train.outputs.model}}", metrics: "{{steps.train.outputs.metrics}}", model: fraud}
+)";
+
+TEST_F(RegisterStepTest, RegistersAVersionWithTheRunAsLineage) {
+  Pipeline pipeline = load(k_register);
+  RunRecord record = run(pipeline);
+  ASSERT_EQ(record.status, RunStatus::succeeded) << record.steps[1].message;
+  EXPECT_EQ(record.git_commit, commit_);
+  auto registry = models::Registry::open(dir_ / ".mlctl" / "registry.db", models::OpenMode::existing);
+  ASSERT_TRUE(registry);
+  auto version = registry->version({.name = "fraud"});
+  ASSERT_TRUE(version) << version.error().message();
+  EXPECT_EQ(version->version, 1);
+  EXPECT_EQ(version->lineage["run"], record.id);
+  EXPECT_EQ(version->lineage["git"]["commit"], commit_);
+  EXPECT_EQ(version->metrics, (nlohmann::json{{"auc", 0.91}}));
+  EXPECT_EQ(version->params, (nlohmann::json{{"lr", "0.1"}}));
+  EXPECT_EQ(version->tags, (nlohmann::json{{"pipeline", "train"}}));
+  EXPECT_EQ(version->artifact.digest, core::sha256_digest(output(record, "train", "model")));
+  EXPECT_EQ(observer_.lines,
+            (std::vector<std::string>{"register: registered fraud version 1 (" + version->artifact.digest + ")"}));
+
+  RunRecord again = run(pipeline);
+  EXPECT_EQ(statuses(again), (std::vector<std::string>{"train=cached", "register=cached"}));
+  EXPECT_EQ(registry->version({.name = "fraud"})->version, 1) << "nothing changed, nothing registered";
+
+  RunOptions changed = options();
+  changed.params = {{"lr", "0.2"}};
+  RunRecord retrained = run(pipeline, changed);
+  EXPECT_EQ(statuses(retrained), (std::vector<std::string>{"train=succeeded", "register=succeeded"}));
+  auto second = registry->version({.name = "fraud"});
+  EXPECT_EQ(second->version, 2);
+  EXPECT_EQ(second->lineage["run"], retrained.id);
+}
+
+TEST_F(RegisterStepTest, WithoutAModelNameTheStepFails) {
+  Pipeline pipeline = load(R"(name: train
+steps:
+  - name: train
+    command: [sh, -c, "echo w > {{outputs.model}}"]
+    outputs: [model]
+  - name: register
+    uses: register
+    with: {artifact: "{{steps.train.outputs.model}}"}
+)");
+  RunRecord record = run(pipeline);
+  EXPECT_EQ(statuses(record), (std::vector<std::string>{"train=succeeded", "register=failed"}));
+  EXPECT_EQ(record.steps[1].message, "no model to register");
+  RunOptions named = options();
+  named.registry.model = "churn";
+  EXPECT_EQ(run(pipeline, named).status, RunStatus::succeeded);
+}
+
+}  // namespace
+}  // namespace mlctl::pipeline
