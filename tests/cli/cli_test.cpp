@@ -110,6 +110,34 @@ TEST(CliTest, ValidateReportsEveryProblemAndExits2) {
                                            {"message", "unknown key; did you mean 'base'?"}}));
 }
 
+TEST(CliTest, ValidateChecksThePipelinesTheProjectNames) {
+  TempDir dir;
+  dir.write("mlctl.yaml", "name: demo\nversion: 1.2.3\npipelines:\n  train: pipelines/train.yaml\n");
+  dir.write("pipelines/train.yaml", R"(name: train
+steps:
+  - name: prepare
+    command: [echo, "{{steps.train.outputs.model}}"]
+    outputs: [data]
+  - name: train
+    command: [echo, "{{steps.prepare.outputs.data}}", "{{params.lr}}"]
+    outputs: [model]
+)");
+  auto broken = run_mlctl({"validate"}, dir.path());
+  EXPECT_EQ(broken.exit_code, 2);
+  EXPECT_EQ(broken.out, "");
+  EXPECT_EQ(broken.err, "mlctl: error: pipelines/train.yaml:7:55: steps[1].command[2]: unknown param 'lr'\n"
+                        "mlctl: error: pipelines/train.yaml:3:11: steps[0]: cycle: prepare -> train -> prepare\n");
+  auto json = run_mlctl({"-o", "json", "validate"}, dir.path());
+  EXPECT_EQ(json.exit_code, 2);
+  EXPECT_EQ(Json::parse(json.out)["valid"], false);
+
+  dir.write("pipelines/train.yaml", "name: train\nparams: {lr: \"0.1\"}\nsteps:\n  - name: prepare\n"
+                                     "    command: [echo, \"{{params.lr}}\"]\n");
+  auto fixed = run_mlctl({"validate"}, dir.path());
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.err;
+  EXPECT_EQ(fixed.out, "mlctl.yaml: ok (demo 1.2.3, 1 pipeline(s), 0 environment(s))\n");
+}
+
 TEST(CliTest, MissingProjectIsNotFoundWithAHint) {
   TempDir dir;
   auto text = run_mlctl({"validate"}, dir.path());
