@@ -71,6 +71,7 @@ int run(int argc, char** argv) {
   add_init(app);
   add_build(app);
   add_model(app);
+  add_pipeline(app);
   add_validate(app);
   add_version(app);
   add_completion(app);

@@ -9,32 +9,12 @@ namespace mlctl::cli {
 
 namespace {
 
-nlohmann::json problem_json(const core::Diagnostic& problem) {
-  return {{"file", problem.file},
-          {"line", problem.line},
-          {"column", problem.column},
-          {"field", problem.field},
-          {"message", problem.message}};
-}
-
-// Prints every problem (and the document with -o json) and ends with exit code 2.
-[[noreturn]] void fail_with(Context& context, nlohmann::json& document, const std::vector<core::Diagnostic>& problems) {
-  document["valid"] = false;
-  document["problems"] = nlohmann::json::array();
-  for (const auto& problem : problems) {
-    document["problems"].push_back(problem_json(problem));
-    context.print_error(problem.to_string());
-  }
-  if (context.json()) context.print(document, "");
-  throw Exit{static_cast<int>(Errc::invalid)};
-}
-
 void run_validate(Context& context) {
   auto file = context.project_file();
   auto checked = core::check_project_file(file, core::process_env());
   std::string shown = core::display_path(file);
   nlohmann::json document = {{"file", shown}, {"valid", checked.project.has_value()}};
-  if (!checked.project) fail_with(context, document, checked.problems);
+  if (!checked.project) fail_with_problems(context, document, checked.problems);
   const core::Project& project = *checked.project;
   // The pipelines it names, each checked whole (steps, references, components, cycles).
   std::vector<core::Diagnostic> pipeline_problems;
@@ -42,7 +22,7 @@ void run_validate(Context& context) {
     auto pipeline = pipeline::check_pipeline_file(core::display_path(project.root / pipeline_file.value));
     pipeline_problems.insert(pipeline_problems.end(), pipeline.problems.begin(), pipeline.problems.end());
   }
-  if (!pipeline_problems.empty()) fail_with(context, document, pipeline_problems);
+  if (!pipeline_problems.empty()) fail_with_problems(context, document, pipeline_problems);
   document["project"] = {{"name", project.name},
                          {"version", project.version},
                          {"pipelines", project.pipelines.size()},

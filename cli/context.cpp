@@ -70,4 +70,19 @@ void Context::print_error(const std::string& message, const std::string& hint) c
   if (!hint.empty()) std::cerr << (color ? "\033[1mhint:\033[0m " : "hint: ") << hint << '\n';
 }
 
+void fail_with_problems(Context& context, nlohmann::json& document, const std::vector<core::Diagnostic>& problems) {
+  document["valid"] = false;
+  document["problems"] = nlohmann::json::array();
+  for (const auto& problem : problems) {
+    document["problems"].push_back({{"file", problem.file},
+                                    {"line", problem.line},
+                                    {"column", problem.column},
+                                    {"field", problem.field},
+                                    {"message", problem.message}});
+    context.print_error(problem.to_string());
+  }
+  if (context.json()) context.print(document, "");
+  throw Exit{static_cast<int>(Errc::invalid)};
+}
+
 }  // namespace mlctl::cli

@@ -3,11 +3,13 @@
 #include <mlctl/core/config.hpp>
 #include <mlctl/core/error.hpp>
 #include <mlctl/core/reporter.hpp>
+#include <mlctl/core/yaml_reader.hpp>
 
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -67,6 +69,11 @@ T unwrap(Result<T> result) {
   if constexpr (!std::is_void_v<T>) return std::move(*result);
 }
 
+// Prints every problem on stderr (and `document` with "valid": false and "problems": [{"file",
+// "line", "column", "field", "message"}] with -o json), then ends the command with exit code 2.
+[[noreturn]] void fail_with_problems(Context& context, nlohmann::json& document,
+                                     const std::vector<core::Diagnostic>& problems);
+
 using Action = std::function<void(Context&)>;
 
 // Registers what runs when `command` is the one chosen on the command line.
@@ -80,5 +87,6 @@ void add_validate(CLI::App& app);
 void add_version(CLI::App& app);
 void add_completion(CLI::App& app);
 void add_model(CLI::App& app);
+void add_pipeline(CLI::App& app);
 
 }  // namespace mlctl::cli

@@ -138,6 +138,46 @@ steps:
   EXPECT_EQ(fixed.out, "mlctl.yaml: ok (demo 1.2.3, 1 pipeline(s), 0 environment(s))\n");
 }
 
+TEST(CliTest, PipelineValidateAndGraphTakeANameOrAFile) {
+  TempDir dir;
+  dir.write("mlctl.yaml", "name: demo\nversion: 1.2.3\npipelines:\n  train: pipelines/train.yaml\n");
+  dir.write("pipelines/train.yaml", R"(name: train
+steps:
+  - name: prepare
+    command: [sh, -c, "echo data > {{outputs.data}}"]
+    outputs: [data]
+  - name: train
+    command: [cat, "{{steps.prepare.outputs.data}}"]
+)");
+  auto by_name = run_mlctl({"pipeline", "validate", "train"}, dir.path());
+  EXPECT_EQ(by_name.exit_code, 0) << by_name.err;
+  EXPECT_EQ(by_name.out, "pipelines/train.yaml: ok (train, 2 step(s))\n");
+  // A file needs no project around it.
+  TempDir elsewhere;
+  auto by_file = run_mlctl({"-o", "json", "pipeline", "validate", (dir / "pipelines/train.yaml").string()},
+                           elsewhere.path());
+  EXPECT_EQ(by_file.exit_code, 0) << by_file.err;
+  EXPECT_EQ(Json::parse(by_file.out)["steps"], (Json{"prepare", "train"}));
+
+  auto graph = run_mlctl({"pipeline", "graph", "train", "--format", "mermaid"}, dir.path());
+  EXPECT_EQ(graph.exit_code, 0) << graph.err;
+  EXPECT_NE(graph.out.find("flowchart LR"), std::string::npos) << graph.out;
+  EXPECT_NE(graph.out.find("s0 --> s1"), std::string::npos) << graph.out;
+  auto bad_format = run_mlctl({"pipeline", "graph", "train", "--format", "svg"}, dir.path());
+  EXPECT_EQ(bad_format.exit_code, 2);
+
+  auto unknown = run_mlctl({"pipeline", "validate", "trian"}, dir.path());
+  EXPECT_EQ(unknown.exit_code, 3);
+  EXPECT_EQ(unknown.err, "mlctl: error: no pipeline 'trian' in mlctl.yaml\nhint: its pipelines: train\n");
+  EXPECT_EQ(run_mlctl({"pipeline", "validate", "missing.yaml"}, dir.path()).exit_code, 3);
+
+  dir.write("pipelines/train.yaml", "name: train\nsteps:\n  - name: a\n    command: [echo]\n    needs: [b]\n"
+                                     "  - name: b\n    command: [echo]\n    needs: [a]\n");
+  auto cycle = run_mlctl({"pipeline", "validate", "train"}, dir.path());
+  EXPECT_EQ(cycle.exit_code, 2);
+  EXPECT_EQ(cycle.err, "mlctl: error: pipelines/train.yaml:3:11: steps[0]: cycle: a -> b -> a\n");
+}
+
 TEST(CliTest, MissingProjectIsNotFoundWithAHint) {
   TempDir dir;
   auto text = run_mlctl({"validate"}, dir.path());
