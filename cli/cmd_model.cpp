@@ -81,13 +81,18 @@ models::Change change(const ModelFlags& flags) {
   return {.actor = models::default_actor(core::process_env()), .reason = flags.reason};
 }
 
+// Fatal unless `key` is a valid key; the error quotes the flag and what was `given` with it.
+void require_key(const std::string& key, const char* flag, const std::string& given) {
+  if (auto checked = models::check_key(key); !checked)
+    throw Fatal{Error(Errc::invalid, fmt::format("{} '{}': {}", flag, given, checked.error().message()))};
+}
+
 std::pair<std::string, std::string> split_pair(const std::string& text, const char* flag) {
   auto eq = text.find('=');
   if (eq == std::string::npos)
     throw Fatal{Error(Errc::invalid, fmt::format("{} '{}' is not KEY=VALUE", flag, text))};
   std::string key = text.substr(0, eq);
-  if (auto checked = models::check_key(key); !checked)
-    throw Fatal{Error(Errc::invalid, fmt::format("{} '{}': {}", flag, text, checked.error().message()))};
+  require_key(key, flag, text);
   return {key, text.substr(eq + 1)};
 }
 
@@ -356,8 +361,7 @@ void run_update(Context& context, const ModelFlags& flags, bool description_give
     update.set_tags[key] = value;
   }
   for (const auto& key : flags.untags) {
-    if (auto checked = models::check_key(key); !checked)
-      throw Fatal{Error(Errc::invalid, fmt::format("--untag '{}': {}", key, checked.error().message()))};
+    require_key(key, "--untag", key);
     update.remove_tags.push_back(key);
   }
   if (!description_given && flags.tags.empty() && flags.untags.empty())

@@ -177,6 +177,9 @@ TEST_F(ModelCliTest, UpdateChangesTheModelsDescriptionAndTagsWithAnAuditEntry) {
   EXPECT_EQ(unknown.exit_code, 3);
   EXPECT_EQ(unknown.err, "mlctl: error: no model 'ghost' in the registry\nhint: run 'mlctl model list' to see the models\n");
   EXPECT_EQ(mlctl({"update", "fraud", "--tag", "bad key=1"}).exit_code, 2);
+  auto bad_untag = mlctl({"update", "fraud", "--untag", "bad key"});
+  EXPECT_EQ(bad_untag.exit_code, 2);
+  EXPECT_EQ(bad_untag.err.rfind("mlctl: error: --untag 'bad key': ", 0), 0u) << bad_untag.err;
 }
 
 // The shared libraries a command loaded, from the dynamic loader's own trace.
