@@ -1,4 +1,5 @@
 #include "context.hpp"
+#include "registry_location.hpp"
 #include "terminal_reporter.hpp"
 
 #include <mlctl/core/fs.hpp>
@@ -31,50 +32,8 @@ struct ModelFlags {
   std::int64_t version = 0, version2 = 0, limit = 100, offset = 0;
 };
 
-// Where the registry is: --registry-db, MLCTL_REGISTRY_DB, mlctl.yaml's registry.database, or
-// .mlctl/registry.db in the project; and where artifacts go.
-struct Location {
-  fs::path database;
-  fs::path project_root;
-  std::string artifacts;
-  std::string flavor = "generic";
-};
-
-Location locate(const Context& context, const ModelFlags& flags) {
-  Location location;
-  std::optional<core::Project> project;
-  std::optional<fs::path> explicit_file;
-  if (!context.globals().config.empty()) explicit_file = context.globals().config;
-  if (auto file = core::locate_project_file(fs::current_path(), explicit_file))
-    project = unwrap(core::load_project(*file, core::process_env()));
-  else if (explicit_file)
-    throw Fatal{file.error()};
-  const char* env_db = std::getenv("MLCTL_REGISTRY_DB");
-  const char* env_store = std::getenv("MLCTL_ARTIFACT_STORE");
-  if (project) {
-    location.project_root = project->root;
-    location.artifacts = project->registry.artifacts;
-    location.flavor = project->model.flavor;
-  }
-  if (!flags.registry_db.empty()) location.database = fs::absolute(flags.registry_db);
-  else if (env_db && *env_db) location.database = fs::absolute(env_db);
-  else if (project && !project->registry.database.empty()) location.database = project->root / project->registry.database;
-  else if (project) location.database = unwrap(core::ensure_state_dir(project->root)) / "registry.db";
-  else
-    throw Fatal{Error(Errc::not_found, "no registry database: no mlctl.yaml here or above, and none named",
-                      "pass --registry-db PATH, set MLCTL_REGISTRY_DB, or run in a project")};
-  if (env_store && *env_store) location.artifacts = env_store;
-  if (!flags.artifact_store.empty()) location.artifacts = flags.artifact_store;
-  // Without a project, local artifacts sit next to the database.
-  if (!project && location.artifacts.empty()) location.artifacts = (location.database.parent_path() / "artifacts").string();
-  if (location.project_root.empty()) location.project_root = location.database.parent_path();
-  return location;
-}
-
-Registry open_registry(const Location& location) {
-  std::error_code ec;
-  fs::create_directories(location.database.parent_path(), ec);
-  return unwrap(Registry::open(location.database, models::OpenMode::create));
+RegistryPlace locate(const Context& context, const ModelFlags& flags) {
+  return locate_registry(context, {.database = flags.registry_db, .artifacts = flags.artifact_store});
 }
 
 models::Change change(const ModelFlags& flags) {
@@ -117,24 +76,6 @@ nlohmann::json read_metrics_file(const std::string& path) {
   return document;
 }
 
-std::string table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> widths;
-  for (const auto& row : rows)
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      if (widths.size() <= i) widths.push_back(0);
-      widths[i] = std::max(widths[i], row[i].size());
-    }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i)
-      line += i + 1 == row.size() ? row[i] : fmt::format("{:<{}}  ", row[i], widths[i]);
-    while (line.ends_with(' ')) line.pop_back();
-    out += line + "\n";
-  }
-  return out;
-}
-
 std::string pairs_text(const nlohmann::json& object) {
   std::vector<std::string> parts;
   for (const auto& [key, value] : object.items())
@@ -144,7 +85,7 @@ std::string pairs_text(const nlohmann::json& object) {
 
 void run_register(Context& context, const ModelFlags& flags) {
   unwrap(models::check_model_name(flags.name));
-  Location location = locate(context, flags);
+  RegistryPlace location = locate(context, flags);
   models::NewVersion version{.name = flags.name, .flavor = flags.flavor.empty() ? location.flavor : flags.flavor,
                              .description = flags.description};
   if (!flags.metrics_file.empty()) version.metrics = read_metrics_file(flags.metrics_file);
@@ -197,7 +138,7 @@ void run_list(Context& context, const ModelFlags& flags) {
       rows.push_back({model.name, std::to_string(model.versions), model.latest ? std::to_string(*model.latest) : "-",
                       fmt::format("{}", fmt::join(aliases, ",")), model.description});
     }
-    context.print(document, models.empty() ? "no models" : table(rows));
+    context.print(document, models.empty() ? "no models" : format_table(rows));
     return;
   }
   unwrap(models::check_model_name(flags.name));
@@ -222,7 +163,7 @@ void run_list(Context& context, const ModelFlags& flags) {
                     fmt::format("{}", fmt::join(record.aliases, ",")), record.archived ? "archived" : "active",
                     pairs_text(record.metrics)});
   }
-  context.print(document, versions.empty() ? "no versions" : table(rows));
+  context.print(document, versions.empty() ? "no versions" : format_table(rows));
 }
 
 std::string version_text(const models::VersionRecord& record) {
@@ -241,14 +182,14 @@ std::string version_text(const models::VersionRecord& record) {
       {"description:", record.description},
       {"created:", fmt::format("{} by {}", record.created_at, record.created_by)},
       {"lineage:", record.lineage.empty() ? "" : record.lineage.dump()}};
-  return table(rows);
+  return format_table(rows);
 }
 
 void print_model(Context& context, const models::ModelSummary& model) {
   std::vector<std::string> aliases;
   for (const auto& [alias, version] : model.aliases) aliases.push_back(fmt::format("{}={}", alias, version));
   context.print(model.to_json(),
-                table({{"name:", model.name},
+                format_table({{"name:", model.name},
                        {"versions:", std::to_string(model.versions)},
                        {"latest:", model.latest ? std::to_string(*model.latest) : "-"},
                        {"aliases:", fmt::format("{}", fmt::join(aliases, ", "))},
@@ -279,7 +220,7 @@ void run_uri(Context& context, const ModelFlags& flags) {
 
 void run_pull(Context& context, const ModelFlags& flags) {
   auto ref = unwrap(models::parse_ref(flags.ref));
-  Location location = locate(context, flags);
+  RegistryPlace location = locate(context, flags);
   Registry registry = open_registry(location);
   auto record = unwrap(registry.version(ref));
   std::string store_location = location.artifacts;
@@ -349,7 +290,7 @@ void run_compare(Context& context, const ModelFlags& flags) {
       document["fields"].push_back({{"field", field}, {"a", l}, {"b", r}, {"delta", delta}});
     }
   }
-  context.print(document, table(rows));
+  context.print(document, format_table(rows));
 }
 
 void run_update(Context& context, const ModelFlags& flags, bool description_given) {
@@ -392,7 +333,7 @@ void run_history(Context& context, const ModelFlags& flags) {
       map[name] = version ? nlohmann::json(*version) : nullptr;
       rows.push_back({name, version ? std::to_string(*version) : "-"});
     }
-    context.print({{"name", flags.name}, {"at", at}, {"aliases", map}}, table(rows));
+    context.print({{"name", flags.name}, {"at", at}, {"aliases", map}}, format_table(rows));
     return;
   }
   auto entries = unwrap(registry.history(flags.name, alias));
@@ -404,7 +345,7 @@ void run_history(Context& context, const ModelFlags& flags) {
                     entry.version ? std::to_string(*entry.version) : "-", entry.old_value.value_or("-"),
                     entry.new_value.value_or("-"), entry.reason});
   }
-  context.print(document, table(rows));
+  context.print(document, format_table(rows));
 }
 
 void run_export(Context& context, const ModelFlags& flags) {
@@ -423,10 +364,7 @@ void run_import(Context& context, const ModelFlags& flags) {
 
 CLI::App* leaf(CLI::App* parent, const char* name, const char* description, std::shared_ptr<ModelFlags> flags) {
   CLI::App* command = parent->add_subcommand(name, description);
-  command->add_option("--registry-db", flags->registry_db,
-                      "The registry database (default: MLCTL_REGISTRY_DB, mlctl.yaml registry.database, "
-                      ".mlctl/registry.db)")
-      ->option_text("PATH");
+  add_registry_db_option(command, flags->registry_db);
   return command;
 }
 

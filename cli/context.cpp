@@ -70,6 +70,24 @@ void Context::print_error(const std::string& message, const std::string& hint) c
   if (!hint.empty()) std::cerr << (color ? "\033[1mhint:\033[0m " : "hint: ") << hint << '\n';
 }
 
+std::string format_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (widths.size() <= i) widths.push_back(0);
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i)
+      line += i + 1 == row.size() ? row[i] : fmt::format("{:<{}}  ", row[i], widths[i]);
+    while (line.ends_with(' ')) line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
 void fail_with_problems(Context& context, nlohmann::json& document, const std::vector<core::Diagnostic>& problems) {
   document["valid"] = false;
   document["problems"] = nlohmann::json::array();

@@ -69,6 +69,9 @@ T unwrap(Result<T> result) {
   if constexpr (!std::is_void_v<T>) return std::move(*result);
 }
 
+// Rows as columns padded to their widest cell, two spaces apart; each row ends with a newline.
+std::string format_table(const std::vector<std::vector<std::string>>& rows);
+
 // Prints every problem on stderr (and `document` with "valid": false and "problems": [{"file",
 // "line", "column", "field", "message"}] with -o json), then ends the command with exit code 2.
 [[noreturn]] void fail_with_problems(Context& context, nlohmann::json& document,

@@ -217,7 +217,7 @@ TEST(ArgoCompileTest, MissingProjectImageNamesTheStep) {
   EXPECT_EQ(error.message(),
             "compiling pipeline 'train' for Argo: step 'prepare': a step without an image runs in the project "
             "image, but none was given");
-  EXPECT_EQ(error.hint(), "build and push it with `mlctl build --push`, then pass its REF@sha256:DIGEST");
+  EXPECT_EQ(error.hint(), "build and push it with `mlctl build --push`, then pass it as --image REF@sha256:DIGEST");
 
   Pipeline one = parse(R"(name: one
 steps:

@@ -245,7 +245,7 @@ Result<std::string> StepPlanner::image_of(const Step& step) const {
 Result<std::string> StepPlanner::self_image(std::string_view why) const {
   if (options_.self_image.empty())
     return fail(Errc::invalid, fmt::format("{}, but none was given", why),
-                "build and push it with `mlctl build --push`, then pass its REF@sha256:DIGEST");
+                "build and push it with `mlctl build --push`, then pass it as --image REF@sha256:DIGEST");
   if (!self_image_check_) return std::unexpected(self_image_check_.error());
   return options_.self_image;
 }

@@ -41,6 +41,8 @@ Result<models::NewVersion> new_version(const RegisterRequest& request, const Reg
   auto lineage = models::collect_lineage(request.project_root, {.run = request.run_id});
   if (!lineage) return std::unexpected(lineage.error());
   version.lineage = std::move(*lineage);
+  if (!request.git_commit.empty() && !version.lineage.contains("git"))
+    version.lineage["git"] = {{"commit", request.git_commit}};
   return version;
 }
 

@@ -26,6 +26,9 @@ struct RegisterRequest {
   std::string model{};     // empty: the location's model
   std::string pipeline{};
   std::string run_id{};
+  // The commit the run is of, for a step with no git work tree around it (a cluster step):
+  // recorded as the lineage's git.commit when project_root gives none.
+  std::string git_commit{};
   nlohmann::json params = nlohmann::json::object();  // the run's params, recorded with the version
   std::filesystem::path project_root{};              // its git state goes into the lineage
 };

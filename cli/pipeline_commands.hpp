@@ -1,0 +1,72 @@
+#pragma once
+
+#include "context.hpp"
+#include "registry_location.hpp"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlctl::cli {
+
+// Every flag of `mlctl pipeline ...`; each command reads the ones it declares.
+struct PipelineFlags {
+  std::string pipeline;  // NAME or FILE (or a run id, where a run is meant)
+  std::string format = "dot";
+  RegistryFlags registry;
+  std::vector<std::string> params;  // K=V
+
+  // run
+  int jobs = 0;
+  bool no_cache = false;
+  bool container = false;
+  std::string engine = "podman";
+  std::string image;  // what `image: self` means
+  std::string resume;
+
+  // runs
+  std::int64_t limit = 20;
+
+  // compile, submit
+  std::string backend = "argo";
+  std::string kind = "auto";
+  std::string artifacts = "volume";
+  std::string tool_image;
+  std::string namespace_name;
+  std::string output_file;
+  std::string server;
+  std::string token_file;
+  bool insecure = false;
+  bool wait = false;
+  std::string timeout = "1h";
+  std::string poll_interval = "2s";
+
+  // status, logs
+  std::string step;
+  std::int64_t tail = -1;
+
+  // action (inside a cluster step)
+  std::string action;
+  std::string run_id;
+  std::string pipeline_name;
+  std::string git_commit;
+  std::string artifact;
+  std::string metrics;
+  std::string model;
+};
+
+// A pipeline NAME from the project's `pipelines`, or the path of a pipeline file (which needs
+// no mlctl.yaml around it).
+std::filesystem::path pipeline_file(const Context& context, const std::string& name_or_path);
+
+// NAME=VALUE pairs of --param; fails (invalid) naming the flag on a pair without '='.
+std::map<std::string, std::string> parse_params(const std::vector<std::string>& pairs);
+
+// `mlctl pipeline run|runs|show|action` (pipeline_run.cpp).
+void add_pipeline_local_commands(CLI::App* group, const std::shared_ptr<PipelineFlags>& flags);
+// `mlctl pipeline compile|submit|status|logs` (pipeline_remote.cpp).
+void add_pipeline_remote_commands(CLI::App* group, const std::shared_ptr<PipelineFlags>& flags);
+
+}  // namespace mlctl::cli
