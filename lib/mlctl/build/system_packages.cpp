@@ -7,6 +7,7 @@
 #include <mlctl/core/process.hpp>
 #include <mlctl/oci/remote/url.hpp>
 
+#include <algorithm>
 #include <array>
 #include <memory>
 

@@ -35,11 +35,11 @@ bool is_python_version(std::string_view text) {
 }
 
 // Reports a failed Result<void> check as a diagnostic at `node`.
-void check(YamlReader& r, const YAML::Node& node, const std::string& path, Result<void> result) {
+void check(YamlReader& r, const YamlNode& node, const std::string& path, Result<void> result) {
   if (!result) r.error(node, path, result.error().message());
 }
 
-ImageConfig read_image(YamlReader& r, const YAML::Node& node) {
+ImageConfig read_image(YamlReader& r, const YamlNode& node) {
   ImageConfig image;
   if (!r.mapping(node, "image",
                  {"repository", "base", "python", "system_packages", "include", "exclude", "env", "entrypoint", "cmd",
@@ -47,7 +47,7 @@ ImageConfig read_image(YamlReader& r, const YAML::Node& node) {
     return image;
   image.repository = r.string(node, "repository", "image.repository", Required::yes).value_or("");
   image.base = r.string(node, "base", "image.base", Required::yes).value_or("");
-  if (const YAML::Node python = node["python"]; python.IsDefined() && !python.IsNull()) {
+  if (const YamlNode python = node["python"]; python.is_defined() && !python.is_null()) {
     if (r.mapping(python, "image.python", {"requirements", "version"})) {
       auto [line, column] = position(python["requirements"]);
       image.python_requirements = {
@@ -72,22 +72,22 @@ ImageConfig read_image(YamlReader& r, const YAML::Node& node) {
   return image;
 }
 
-std::vector<std::pair<std::string, Located>> read_pipelines(YamlReader& r, const YAML::Node& node) {
+std::vector<std::pair<std::string, Located>> read_pipelines(YamlReader& r, const YamlNode& node) {
   std::vector<std::pair<std::string, Located>> pipelines;
   if (!r.any_mapping(node, "pipelines")) return pipelines;
-  for (const auto& entry : node) {
-    if (!entry.first.IsScalar()) continue;
-    std::string path = "pipelines." + entry.first.Scalar();
-    check(r, entry.first, path, check_dns1123_label(entry.first.Scalar()));
-    if (auto file = r.scalar(entry.second, path)) {
-      auto [line, column] = position(entry.second);
-      pipelines.emplace_back(entry.first.Scalar(), Located{*file, line, column});
+  for (const auto& entry : node.entries()) {
+    if (!entry.key.is_scalar()) continue;
+    std::string path = "pipelines." + entry.key.scalar();
+    check(r, entry.key, path, check_dns1123_label(entry.key.scalar()));
+    if (auto file = r.scalar(entry.value, path)) {
+      auto [line, column] = position(entry.value);
+      pipelines.emplace_back(entry.key.scalar(), Located{*file, line, column});
     }
   }
   return pipelines;
 }
 
-ModelConfig read_model(YamlReader& r, const YAML::Node& node) {
+ModelConfig read_model(YamlReader& r, const YamlNode& node) {
   ModelConfig model;
   if (!r.mapping(node, "model", {"name", "flavor"})) return model;
   model.name = r.string(node, "name", "model.name", Required::no).value_or("");
@@ -102,7 +102,7 @@ ModelConfig read_model(YamlReader& r, const YAML::Node& node) {
   return model;
 }
 
-RegistryConfig read_registry(YamlReader& r, const YAML::Node& node) {
+RegistryConfig read_registry(YamlReader& r, const YamlNode& node) {
   RegistryConfig registry;
   if (!r.mapping(node, "registry", {"database", "artifacts"})) return registry;
   registry.database = r.string(node, "database", "registry.database", Required::no).value_or("");
@@ -110,32 +110,32 @@ RegistryConfig read_registry(YamlReader& r, const YAML::Node& node) {
   return registry;
 }
 
-std::vector<Environment> read_environments(YamlReader& r, const YAML::Node& node) {
+std::vector<Environment> read_environments(YamlReader& r, const YamlNode& node) {
   std::vector<Environment> environments;
   if (!r.any_mapping(node, "environments")) return environments;
-  for (const auto& entry : node) {
-    if (!entry.first.IsScalar()) continue;
-    Environment env{entry.first.Scalar(), "", ""};
+  for (const auto& entry : node.entries()) {
+    if (!entry.key.is_scalar()) continue;
+    Environment env{entry.key.scalar(), "", ""};
     std::string path = "environments." + env.name;
-    check(r, entry.first, path, check_dns1123_label(env.name));
-    if (!r.mapping(entry.second, path, {"namespace", "branch"})) continue;
-    env.namespace_name = r.string(entry.second, "namespace", path + ".namespace", Required::yes).value_or("");
+    check(r, entry.key, path, check_dns1123_label(env.name));
+    if (!r.mapping(entry.value, path, {"namespace", "branch"})) continue;
+    env.namespace_name = r.string(entry.value, "namespace", path + ".namespace", Required::yes).value_or("");
     if (!env.namespace_name.empty())
-      check(r, entry.second["namespace"], path + ".namespace", check_dns1123_label(env.namespace_name));
-    env.branch = r.string(entry.second, "branch", path + ".branch", Required::yes).value_or("");
+      check(r, entry.value["namespace"], path + ".namespace", check_dns1123_label(env.namespace_name));
+    env.branch = r.string(entry.value, "branch", path + ".branch", Required::yes).value_or("");
     environments.push_back(std::move(env));
   }
   return environments;
 }
 
-Project read_project(YamlReader& r, const YAML::Node& root) {
+Project read_project(YamlReader& r, const YamlNode& root) {
   Project project;
   if (!r.mapping(root, "", {"name", "version", "image", "pipelines", "model", "environments", "registry"})) return project;
   project.name = r.string(root, "name", "name", Required::yes).value_or("");
   if (!project.name.empty()) check(r, root["name"], "name", check_dns1123_label(project.name));
   project.version = r.string(root, "version", "version", Required::yes).value_or("");
   if (!project.version.empty()) check(r, root["version"], "version", check_semver(project.version));
-  auto present = [&](const char* key) { return root[key].IsDefined() && !root[key].IsNull(); };
+  auto present = [&](const char* key) { return root[key].is_defined() && !root[key].is_null(); };
   if (present("image")) project.image = read_image(r, root["image"]);
   if (present("pipelines")) project.pipelines = read_pipelines(r, root["pipelines"]);
   if (present("model")) project.model = read_model(r, root["model"]);
@@ -150,14 +150,13 @@ Project read_project(YamlReader& r, const YAML::Node& root) {
 
 ProjectCheck parse_project(std::string_view text, const std::string& display_name, const EnvLookup& env) {
   YamlReader reader(display_name, env);
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
-    reader.error_at(e.mark.line + 1, e.mark.column + 1, "", "invalid YAML: " + e.msg);
+  auto document = YamlDocument::parse(text);
+  if (!document) {
+    reader.error_at(document.error().line, document.error().column, "", "invalid YAML: " + document.error().message);
     return {std::nullopt, std::move(reader.diagnostics())};
   }
-  if (!root.IsDefined() || root.IsNull()) {
+  YamlNode root = document->root();
+  if (!root.is_defined() || root.is_null()) {
     reader.error_at(0, 0, "", "the file is empty; it needs at least 'name' and 'version'");
     return {std::nullopt, std::move(reader.diagnostics())};
   }

@@ -67,14 +67,13 @@ std::optional<std::string> expand_env(std::string_view text, const EnvLookup& en
   return std::nullopt;
 }
 
-std::string_view describe(const YAML::Node& node) {
-  if (!node.IsDefined()) return "nothing";
-  switch (node.Type()) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "a string";
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Undefined: return "nothing";
+std::string_view describe(const YamlNode& node) {
+  switch (node.type()) {
+    case YamlType::map: return "a mapping";
+    case YamlType::sequence: return "a list";
+    case YamlType::scalar: return "a string";
+    case YamlType::null:
+    case YamlType::undefined: return "nothing";
   }
   return "nothing";
 }
@@ -83,81 +82,76 @@ void YamlReader::error_at(int line, int column, const std::string& path, std::st
   diagnostics_.push_back({file_, line, column, path, std::move(message)});
 }
 
-std::pair<int, int> position(const YAML::Node& node) {
-  if (!node.IsDefined()) return {0, 0};
-  auto mark = node.Mark();
-  if (mark.is_null() || mark.line < 0) return {0, 0};
-  return {mark.line + 1, mark.column + 1};
-}
+std::pair<int, int> position(const YamlNode& node) { return {node.line(), node.column()}; }
 
-void YamlReader::error(const YAML::Node& node, const std::string& path, std::string message) {
+void YamlReader::error(const YamlNode& node, const std::string& path, std::string message) {
   auto [line, column] = position(node);
   error_at(line, column, path, std::move(message));
 }
 
-bool YamlReader::any_mapping(const YAML::Node& node, const std::string& path) {
-  if (!node.IsMap()) {
+bool YamlReader::any_mapping(const YamlNode& node, const std::string& path) {
+  if (!node.is_map()) {
     error(node, path, fmt::format("expected a mapping, got {}", describe(node)));
     return false;
   }
   std::set<std::string> seen;
-  for (const auto& entry : node) {
-    const auto& key = entry.first;
-    if (!key.IsScalar()) {
+  for (const auto& entry : node.entries()) {
+    const auto& key = entry.key;
+    if (!key.is_scalar()) {
       error(key, path, "keys must be strings");
       continue;
     }
-    if (!seen.insert(key.Scalar()).second)
-      error(key, path.empty() ? key.Scalar() : path + "." + key.Scalar(), "duplicate key");
+    if (!seen.insert(key.scalar()).second)
+      error(key, path.empty() ? key.scalar() : path + "." + key.scalar(), "duplicate key");
   }
   return true;
 }
 
-bool YamlReader::mapping(const YAML::Node& node, const std::string& path,
+bool YamlReader::mapping(const YamlNode& node, const std::string& path,
                          std::initializer_list<std::string_view> keys) {
   if (!any_mapping(node, path)) return false;
   std::vector<std::string_view> valid(keys);
-  for (const auto& entry : node) {
-    if (!entry.first.IsScalar()) continue;
-    const std::string& key = entry.first.Scalar();
+  for (const auto& entry : node.entries()) {
+    if (!entry.key.is_scalar()) continue;
+    const std::string& key = entry.key.scalar();
     if (std::find(valid.begin(), valid.end(), key) != valid.end()) continue;
     std::string message = "unknown key";
     if (auto suggestion = nearest(key, valid)) message += fmt::format("; did you mean '{}'?", *suggestion);
     else message += fmt::format(" (valid keys: {})", fmt::join(valid, ", "));
-    error(entry.first, path.empty() ? key : path + "." + key, message);
+    error(entry.key, path.empty() ? key : path + "." + key, message);
   }
   return true;
 }
 
-std::optional<std::string> YamlReader::scalar(const YAML::Node& node, const std::string& path) {
-  if (!node.IsScalar()) {
+std::optional<std::string> YamlReader::scalar(const YamlNode& node, const std::string& path) {
+  if (!node.is_scalar()) {
     error(node, path, fmt::format("expected a string, got {}", describe(node)));
     return std::nullopt;
   }
   std::string expanded;
-  if (auto problem = expand_env(node.Scalar(), env_, expanded)) {
+  if (auto problem = expand_env(node.scalar(), env_, expanded)) {
     error(node, path, *problem);
     return std::nullopt;
   }
   return expanded;
 }
 
-std::optional<std::string> YamlReader::string(const YAML::Node& parent, std::string_view key,
+std::optional<std::string> YamlReader::string(const YamlNode& parent, std::string_view key,
                                               const std::string& path, Required required) {
-  const YAML::Node node = parent[std::string(key)];
-  if (!node.IsDefined() || node.IsNull()) {
+  const YamlNode node = parent[std::string(key)];
+  if (!node.is_defined() || node.is_null()) {
     if (required == Required::yes) error(parent, path, "required field is missing");
     return std::nullopt;
   }
   return scalar(node, path);
 }
 
-std::vector<std::string> YamlReader::string_list(const YAML::Node& parent, std::string_view key,
+std::vector<std::string> YamlReader::string_list(const YamlNode& parent, std::string_view key,
                                                  const std::string& path) {
-  const YAML::Node node = parent[std::string(key)];
+  const YamlNode node = parent[std::string(key)];
   std::vector<std::string> out;
-  if (!node.IsDefined() || node.IsNull()) return out;
-  if (!node.IsSequence()) {
+  if (!node.is_defined() || node.is_null()) return out;
+  if (!node.is_sequence()) {
     error(node, path, fmt::format("expected a list of strings, got {}", describe(node)));
     return out;
   }
@@ -167,17 +161,17 @@ std::vector<std::string> YamlReader::string_list(const YAML::Node& parent, std::
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> YamlReader::string_map(const YAML::Node& parent,
+std::vector<std::pair<std::string, std::string>> YamlReader::string_map(const YamlNode& parent,
                                                                         std::string_view key,
                                                                         const std::string& path) {
-  const YAML::Node node = parent[std::string(key)];
+  const YamlNode node = parent[std::string(key)];
   std::vector<std::pair<std::string, std::string>> out;
-  if (!node.IsDefined() || node.IsNull()) return out;
+  if (!node.is_defined() || node.is_null()) return out;
   if (!any_mapping(node, path)) return out;
-  for (const auto& entry : node) {
-    if (!entry.first.IsScalar()) continue;
-    std::string field = path + "." + entry.first.Scalar();
-    if (auto value = scalar(entry.second, field)) out.emplace_back(entry.first.Scalar(), std::move(*value));
+  for (const auto& entry : node.entries()) {
+    if (!entry.key.is_scalar()) continue;
+    std::string field = path + "." + entry.key.scalar();
+    if (auto value = scalar(entry.value, field)) out.emplace_back(entry.key.scalar(), std::move(*value));
   }
   return out;
 }

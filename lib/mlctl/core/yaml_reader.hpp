@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
+#include <mlctl/core/yaml_tree.hpp>
 
 namespace mlctl::core {
 
@@ -42,19 +42,19 @@ public:
   enum class Required { yes, no };
 
   // Checks that `node` is a mapping whose keys are among `keys`; false if it is not a mapping.
-  bool mapping(const YAML::Node& node, const std::string& path, std::initializer_list<std::string_view> keys);
+  bool mapping(const YamlNode& node, const std::string& path, std::initializer_list<std::string_view> keys);
   // Checks that `node` is a mapping with any keys; false if it is not a mapping.
-  bool any_mapping(const YAML::Node& node, const std::string& path);
+  bool any_mapping(const YamlNode& node, const std::string& path);
 
-  std::optional<std::string> string(const YAML::Node& parent, std::string_view key, const std::string& path,
+  std::optional<std::string> string(const YamlNode& parent, std::string_view key, const std::string& path,
                                     Required required);
-  std::optional<std::string> scalar(const YAML::Node& node, const std::string& path);
-  std::vector<std::string> string_list(const YAML::Node& parent, std::string_view key, const std::string& path);
+  std::optional<std::string> scalar(const YamlNode& node, const std::string& path);
+  std::vector<std::string> string_list(const YamlNode& parent, std::string_view key, const std::string& path);
   // A mapping of string to string, in file order.
-  std::vector<std::pair<std::string, std::string>> string_map(const YAML::Node& parent, std::string_view key,
+  std::vector<std::pair<std::string, std::string>> string_map(const YamlNode& parent, std::string_view key,
                                                               const std::string& path);
 
-  void error(const YAML::Node& node, const std::string& path, std::string message);
+  void error(const YamlNode& node, const std::string& path, std::string message);
   void error_at(int line, int column, const std::string& path, std::string message);
 
   const std::string& file() const { return file_; }
@@ -67,9 +67,9 @@ private:
 };
 
 // The 1-based line and column of a node; 0, 0 for a node that is missing or has no position.
-std::pair<int, int> position(const YAML::Node& node);
+std::pair<int, int> position(const YamlNode& node);
 
 // "a mapping", "a list", "a string", "nothing" for a node, for "expected X, got Y" messages.
-std::string_view describe(const YAML::Node& node);
+std::string_view describe(const YamlNode& node);
 
 }  // namespace mlctl::core

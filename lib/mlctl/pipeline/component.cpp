@@ -20,12 +20,10 @@ namespace {
 constexpr std::array<std::string_view, 5> k_placeholders = {"inputValue", "inputPath", "outputPath", "concat", "if"};
 
 // A type is a name ("CSV") or a name with properties ({GcsPath: {data_type: TSV}}).
-std::string type_text(const YAML::Node& node) {
-  if (!node.IsDefined() || node.IsNull()) return "";
-  if (node.IsScalar()) return node.Scalar();
-  YAML::Emitter out;
-  out << YAML::Flow << node;
-  return out.c_str();
+std::string type_text(const core::YamlNode& node) {
+  if (!node.is_defined() || node.is_null()) return "";
+  if (node.is_scalar()) return node.scalar();
+  return core::to_flow_yaml(node);
 }
 
 template <typename Spec>
@@ -38,15 +36,15 @@ void check_unique(YamlReader& r, const std::vector<Spec>& specs, std::string_vie
   }
 }
 
-std::vector<ComponentInput> read_inputs(YamlReader& r, const YAML::Node& node) {
+std::vector<ComponentInput> read_inputs(YamlReader& r, const core::YamlNode& node) {
   std::vector<ComponentInput> inputs;
-  if (!node.IsSequence()) {
+  if (!node.is_sequence()) {
     r.error(node, "inputs", fmt::format("expected a list, got {}", core::describe(node)));
     return inputs;
   }
   for (size_t i = 0; i < node.size(); ++i) {
     std::string path = fmt::format("inputs[{}]", i);
-    const YAML::Node item = node[i];
+    const core::YamlNode item = node[i];
     if (!r.mapping(item, path, {"name", "type", "description", "default", "optional", "annotations"})) continue;
     auto name = read_field(r, item, "name", path + ".name", Required::yes);
     if (!name) continue;
@@ -65,15 +63,15 @@ std::vector<ComponentInput> read_inputs(YamlReader& r, const YAML::Node& node) {
   return inputs;
 }
 
-std::vector<ComponentOutput> read_outputs(YamlReader& r, const YAML::Node& node) {
+std::vector<ComponentOutput> read_outputs(YamlReader& r, const core::YamlNode& node) {
   std::vector<ComponentOutput> outputs;
-  if (!node.IsSequence()) {
+  if (!node.is_sequence()) {
     r.error(node, "outputs", fmt::format("expected a list, got {}", core::describe(node)));
     return outputs;
   }
   for (size_t i = 0; i < node.size(); ++i) {
     std::string path = fmt::format("outputs[{}]", i);
-    const YAML::Node item = node[i];
+    const core::YamlNode item = node[i];
     if (!r.mapping(item, path, {"name", "type", "description", "annotations"})) continue;
     auto name = read_field(r, item, "name", path + ".name", Required::yes);
     if (!name) continue;
@@ -91,9 +89,9 @@ class ArgReader {
 public:
   ArgReader(YamlReader& r, const Component& component) : r_(r), component_(component) {}
 
-  std::vector<Arg> list(const YAML::Node& node, const std::string& path) {
+  std::vector<Arg> list(const core::YamlNode& node, const std::string& path) {
     std::vector<Arg> out;
-    if (!node.IsSequence()) {
+    if (!node.is_sequence()) {
       r_.error(node, path, fmt::format("expected a list, got {}", core::describe(node)));
       return out;
     }
@@ -102,44 +100,44 @@ public:
     return out;
   }
 
-  std::optional<Arg> one(const YAML::Node& node, const std::string& path) {
+  std::optional<Arg> one(const core::YamlNode& node, const std::string& path) {
     auto [line, column] = core::position(node);
     Arg arg;
     arg.line = line;
     arg.column = column;
-    if (node.IsScalar()) {
-      arg.text = node.Scalar();
+    if (node.is_scalar()) {
+      arg.text = node.scalar();
       return arg;
     }
-    if (!node.IsMap() || node.size() != 1) {
+    if (!node.is_map() || node.size() != 1) {
       r_.error(node, path, fmt::format("expected a string or a placeholder such as {{inputValue: NAME}}, got {}",
-                                       node.IsMap() ? "a mapping with several keys" : core::describe(node)));
+                                       node.is_map() ? "a mapping with several keys" : core::describe(node)));
       return std::nullopt;
     }
-    const auto entry = *node.begin();
-    const std::string key = entry.first.Scalar();
+    const auto entry = node.entries().front();
+    const std::string key = entry.key.scalar();
     const std::string inner = child_path(path, key);
     if (key == "inputValue" || key == "inputPath") {
       arg.kind = key == "inputValue" ? ArgKind::input_value : ArgKind::input_path;
-      if (!input_name(entry.second, inner, arg.text)) return std::nullopt;
+      if (!input_name(entry.value, inner, arg.text)) return std::nullopt;
     } else if (key == "outputPath") {
       arg.kind = ArgKind::output_path;
-      if (!output_name(entry.second, inner, arg.text)) return std::nullopt;
+      if (!output_name(entry.value, inner, arg.text)) return std::nullopt;
     } else if (key == "concat") {
       arg.kind = ArgKind::concat;
-      arg.items = list(entry.second, inner);
+      arg.items = list(entry.value, inner);
     } else if (key == "if") {
       arg.kind = ArgKind::if_then;
-      if (!if_then(entry.second, inner, arg)) return std::nullopt;
+      if (!if_then(entry.value, inner, arg)) return std::nullopt;
     } else {
-      unknown_placeholder(entry.first, path, key);
+      unknown_placeholder(entry.key, path, key);
       return std::nullopt;
     }
     return arg;
   }
 
 private:
-  void unknown_placeholder(const YAML::Node& key_node, const std::string& path, const std::string& key) {
+  void unknown_placeholder(const core::YamlNode& key_node, const std::string& path, const std::string& key) {
     std::string message = fmt::format("unknown placeholder '{}'", key);
     if (auto suggestion = core::nearest(key, k_placeholders)) message += fmt::format("; did you mean '{}'?", *suggestion);
     else message += fmt::format(" (one of: {})", fmt::join(k_placeholders, ", "));
@@ -147,7 +145,7 @@ private:
   }
 
   template <typename Spec>
-  bool known_name(const YAML::Node& node, const std::string& path, const std::vector<Spec>& specs,
+  bool known_name(const core::YamlNode& node, const std::string& path, const std::vector<Spec>& specs,
                   std::string_view what, std::string& name) {
     auto text = read_text(r_, node, path);
     if (!text) return false;
@@ -161,43 +159,43 @@ private:
     return false;
   }
 
-  bool input_name(const YAML::Node& node, const std::string& path, std::string& name) {
+  bool input_name(const core::YamlNode& node, const std::string& path, std::string& name) {
     return known_name(node, path, component_.inputs, "input", name);
   }
-  bool output_name(const YAML::Node& node, const std::string& path, std::string& name) {
+  bool output_name(const core::YamlNode& node, const std::string& path, std::string& name) {
     return known_name(node, path, component_.outputs, "output", name);
   }
 
   // then / else: one item or a list of items.
-  std::vector<Arg> branch(const YAML::Node& node, const std::string& path) {
-    if (node.IsSequence()) return list(node, path);
+  std::vector<Arg> branch(const core::YamlNode& node, const std::string& path) {
+    if (node.is_sequence()) return list(node, path);
     if (auto arg = one(node, path)) return {std::move(*arg)};
     return {};
   }
 
-  bool condition(const YAML::Node& node, const std::string& path, Condition& cond) {
+  bool condition(const core::YamlNode& node, const std::string& path, Condition& cond) {
     constexpr std::string_view k_expected = "expected true, false, {isPresent: NAME} or {inputValue: NAME}";
-    if (node.IsScalar()) {
-      auto flag = parse_bool(node.Scalar());
-      if (!flag) r_.error(node, path, fmt::format("'{}' is not a condition; {}", node.Scalar(), k_expected));
+    if (node.is_scalar()) {
+      auto flag = parse_bool(node.scalar());
+      if (!flag) r_.error(node, path, fmt::format("'{}' is not a condition; {}", node.scalar(), k_expected));
       cond = {CondKind::constant, flag.value_or(false), ""};
       return flag.has_value();
     }
-    if (!node.IsMap() || node.size() != 1) {
+    if (!node.is_map() || node.size() != 1) {
       r_.error(node, path, fmt::format("not a condition; {}", k_expected));
       return false;
     }
-    const auto entry = *node.begin();
-    const std::string key = entry.first.Scalar();
+    const auto entry = node.entries().front();
+    const std::string key = entry.key.scalar();
     if (key != "isPresent" && key != "inputValue") {
-      r_.error(entry.first, path, fmt::format("unknown condition '{}'; {}", key, k_expected));
+      r_.error(entry.key, path, fmt::format("unknown condition '{}'; {}", key, k_expected));
       return false;
     }
     cond.kind = key == "isPresent" ? CondKind::is_present : CondKind::input_value;
-    return input_name(entry.second, child_path(path, key), cond.input);
+    return input_name(entry.value, child_path(path, key), cond.input);
   }
 
-  bool if_then(const YAML::Node& node, const std::string& path, Arg& arg) {
+  bool if_then(const core::YamlNode& node, const std::string& path, Arg& arg) {
     if (!r_.mapping(node, path, {"cond", "then", "else"})) return false;
     if (!has_key(node, "cond") || !has_key(node, "then")) {
       r_.error(node, path, "an if placeholder needs 'cond' and 'then'");
@@ -213,7 +211,7 @@ private:
   const Component& component_;
 };
 
-void read_container(YamlReader& r, const YAML::Node& node, Component& component) {
+void read_container(YamlReader& r, const core::YamlNode& node, Component& component) {
   const std::string path = "implementation.container";
   if (!r.mapping(node, path, {"image", "command", "args", "env", "fileOutputs"})) return;
   if (has_key(node, "fileOutputs"))
@@ -225,12 +223,12 @@ void read_container(YamlReader& r, const YAML::Node& node, Component& component)
   for (auto& [name, value] : read_map(r, node, "env", path + ".env")) component.env.emplace_back(name, value.value);
 }
 
-void read_implementation(YamlReader& r, const YAML::Node& root, Component& component) {
+void read_implementation(YamlReader& r, const core::YamlNode& root, Component& component) {
   if (!has_key(root, "implementation")) {
     r.error(root, "implementation", "required field is missing");
     return;
   }
-  const YAML::Node node = root["implementation"];
+  const core::YamlNode node = root["implementation"];
   if (!r.mapping(node, "implementation", {"container", "graph"})) return;
   if (has_key(node, "graph")) {
     r.error(node["graph"], "implementation.graph", "graph components are not supported; use a container component");
@@ -243,10 +241,10 @@ void read_implementation(YamlReader& r, const YAML::Node& root, Component& compo
   read_container(r, node["container"], component);
 }
 
-Component read_component(YamlReader& r, const YAML::Node& root) {
+Component read_component(YamlReader& r, const core::YamlNode& root) {
   Component component;
   // A KFP v2 pipeline spec (the compiled IR) is a different format; say so instead of listing keys.
-  if (root.IsMap() && (has_key(root, "pipelineInfo") || has_key(root, "deploymentSpec"))) {
+  if (root.is_map() && (has_key(root, "pipelineInfo") || has_key(root, "deploymentSpec"))) {
     r.error(root, "", "this is a KFP v2 pipeline spec; only KFP v1 component.yaml files can be loaded");
     return component;
   }
@@ -274,9 +272,9 @@ const ComponentOutput* Component::find_output(std::string_view wanted) const {
 
 ComponentCheck parse_component(std::string_view text, const std::string& display_name) {
   YamlReader r = make_reader(display_name);
-  auto root = load_yaml(r, text);
-  if (!root) return {std::nullopt, std::move(r.diagnostics())};
-  Component component = read_component(r, *root);
+  auto document = load_yaml(r, text);
+  if (!document) return {std::nullopt, std::move(r.diagnostics())};
+  Component component = read_component(r, document->root());
   component.source = display_name;
   if (!r.diagnostics().empty()) return {std::nullopt, std::move(r.diagnostics())};
   return {std::move(component), {}};
