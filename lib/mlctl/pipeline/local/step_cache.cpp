@@ -57,6 +57,8 @@ Result<void> check_object(const fs::path& object, const OutputDigest& output) {
 Result<void> restore_output(const fs::path& object, const OutputDigest& output, const fs::path& destination) {
   if (auto checked = check_object(object, output); !checked) return checked;
   if (output.directory) return models::extract_tar(object, destination);
+  // A link is one system call where a copy is seven; a cache on another file system is copied.
+  if (::link(object.c_str(), destination.c_str()) == 0) return {};
   std::error_code ec;
   fs::copy_file(object, destination, ec);
   if (ec) return fail(Errc::failed, fmt::format("{}: cannot copy: {}", destination.string(), ec.message()));
@@ -108,12 +110,14 @@ Result<OutputDigest> StepCache::store_output(const std::string& name, const fs::
   OutputDigest output{.name = name, .digest = content->digest, .size = content->size, .directory = directory};
   fs::path object = object_file(output.digest);
   if (check_object(object, output)) return output;
-  auto temp = core::TempFile::create(object.parent_path(), "put");
+  // Read-only, since restored outputs are hard links to it.
+  auto temp = core::TempFile::create(object.parent_path(), "put", fs::perms(0444));
   if (!temp) return std::unexpected(temp.error());
   auto copied = directory ? tar_into(path, temp->fd()) : models::copy_file_hashing(path, temp->fd());
   if (!copied) return std::unexpected(copied.error().context(fmt::format("caching output '{}'", name)));
   if (copied->digest != output.digest)
     return fail(Errc::failed, fmt::format("output '{}' changed while it was being cached", name));
+
   // A short object left by a crash is replaced; the temporary file's own removal then finds nothing.
   if (::rename(temp->path().c_str(), object.c_str()) != 0)
     return fail(Errc::failed, fmt::format("{}: cannot store: {}", object.string(), std::strerror(errno)));
