@@ -102,6 +102,30 @@ steps:
             }));
 }
 
+TEST(PipelineValidateTest, InputsArePathsInsideTheProject) {
+  EXPECT_EQ(problems(R"(name: p
+steps:
+  - name: train
+    command: [python3, train.py]
+    inputs: [train.py, src/, ../secrets, /etc/passwd, src/../../x, ""]
+  - name: register
+    uses: register
+    with: {artifact: x}
+    inputs: [train.py]
+)"),
+            (Strings{
+                "p.yaml:9:5: steps[1].inputs: 'inputs' does not apply to a 'uses' step",
+                "p.yaml:5:30: steps[0].inputs[2]: an input is a path inside the project, relative to its root (no "
+                "'..', not absolute)",
+                "p.yaml:5:42: steps[0].inputs[3]: an input is a path inside the project, relative to its root (no "
+                "'..', not absolute)",
+                "p.yaml:5:55: steps[0].inputs[4]: an input is a path inside the project, relative to its root (no "
+                "'..', not absolute)",
+                "p.yaml:5:68: steps[0].inputs[5]: an input is a path inside the project, relative to its root (no "
+                "'..', not absolute)",
+            }));
+}
+
 TEST(PipelineValidateTest, CyclesAreNamedInOrder) {
   EXPECT_EQ(problems(R"(name: p
 steps:

@@ -182,6 +182,33 @@ steps:
             "output 'model' was not written to " + output_path(record, "lazy", "model").string());
 }
 
+TEST_F(DiamondTest, EditingAnInputFileRerunsTheStepThatNamesIt) {
+  dir_.write("train.sh", "echo trained v1\n");
+  dir_.write("src/lib.sh", "x=1\n");
+  Pipeline pipeline = load(R"(name: inputs
+steps:
+  - name: train
+    command: [sh, train.sh]
+    inputs: [train.sh, src]
+  - name: other
+    command: [sh, -c, "echo other"]
+)");
+  EXPECT_EQ(statuses(run(pipeline)), (std::vector<std::string>{"train=succeeded", "other=succeeded"}));
+  EXPECT_EQ(statuses(run(pipeline)), (std::vector<std::string>{"train=cached", "other=cached"}));
+  dir_.write("train.sh", "echo trained v2\n");
+  observer_.lines.clear();
+  EXPECT_EQ(statuses(run(pipeline)), (std::vector<std::string>{"train=succeeded", "other=cached"}));
+  EXPECT_EQ(observer_.lines, (std::vector<std::string>{"train: trained v2"}));
+  // A folder counts by its content.
+  dir_.write("src/more.sh", "y=2\n");
+  EXPECT_EQ(statuses(run(pipeline)), (std::vector<std::string>{"train=succeeded", "other=cached"}));
+
+  std::filesystem::remove(dir_ / "train.sh");
+  RunRecord missing = run(pipeline);
+  EXPECT_EQ(statuses(missing), (std::vector<std::string>{"train=failed", "other=cached"}));
+  EXPECT_EQ(missing.steps[0].message, "input 'train.sh': no such file or folder in " + dir_.path().string());
+}
+
 TEST_F(DiamondTest, RunIdAndPipelineNameAreRendered) {
   Pipeline pipeline = load(R"(name: named
 steps:

@@ -59,6 +59,9 @@ struct Step {
   std::optional<core::Located> timeout;  // a duration: 30s, 5m, 1h30m
   LocatedMap env;
   std::vector<core::Located> needs;      // explicit dependencies, by step name
+  // Project files and folders (relative to the project root) whose content goes into the local
+  // cache key, so that editing train.py re-runs the step that runs it.
+  std::vector<core::Located> inputs;
 
   core::Located component;                  // the component file as written, relative to the pipeline file
   std::filesystem::path component_file;     // the component file, resolved

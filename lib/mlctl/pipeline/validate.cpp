@@ -66,6 +66,7 @@ private:
     check_outputs(i);
     check_values(i);
     check_needs(i);
+    check_inputs(i);
     check_action(i);
     check_arguments(i);
     for (const auto& field : template_fields(p_.steps[i], i)) check_template(i, field);
@@ -123,6 +124,19 @@ private:
       if (need.value == step.name.value) error(need, field, "a step cannot need itself");
       else if (!first_index_.contains(need.value))
         error(need, field, fmt::format("unknown step '{}'{}", need.value, did_you_mean(need.value, step_names_)));
+    }
+  }
+
+  // Inputs name project files: relative paths that stay inside the project.
+  void check_inputs(size_t i) {
+    const Step& step = p_.steps[i];
+    for (size_t k = 0; k < step.inputs.size(); ++k) {
+      const Located& input = step.inputs[k];
+      std::filesystem::path path(input.value);
+      bool escapes = std::ranges::any_of(path, [](const std::filesystem::path& part) { return part == ".."; });
+      if (input.value.empty() || path.is_absolute() || escapes)
+        error(input, fmt::format("{}.inputs[{}]", step_path(i), k),
+              "an input is a path inside the project, relative to its root (no '..', not absolute)");
     }
   }
 

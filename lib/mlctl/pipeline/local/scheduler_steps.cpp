@@ -1,6 +1,7 @@
 #include <mlctl/pipeline/local/scheduler.hpp>
 
 #include <mlctl/core/fs.hpp>
+#include <mlctl/models/archive.hpp>
 #include <mlctl/pipeline/local/register_action.hpp>
 
 #include <fcntl.h>
@@ -124,9 +125,29 @@ void Scheduler::add_dependencies(size_t step, nlohmann::json& material) const {
   material["after"] = std::move(after);
 }
 
+namespace {
+
+// [path, digest] of each project file or folder a step names in `inputs`.
+Result<nlohmann::json> project_inputs(const Step& spec, const fs::path& root) {
+  nlohmann::json digests = nlohmann::json::array();
+  for (const auto& input : spec.inputs) {
+    fs::path path = root / input.value;
+    std::error_code ec;
+    bool directory = fs::is_directory(path, ec);
+    if (!directory && !fs::is_regular_file(path, ec))
+      return fail(Errc::not_found, fmt::format("input '{}': no such file or folder in {}", input.value, root.string()));
+    auto digest = directory ? models::directory_digest(path) : models::file_digest(path);
+    if (!digest) return std::unexpected(digest.error().context(fmt::format("input '{}'", input.value)));
+    digests.push_back({input.value, digest->digest});
+  }
+  return digests;
+}
+
+}  // namespace
+
 // Everything the step's outcome depends on, with paths as placeholders: its resolved command,
-// env and image, the digests of the outputs it reads, the keys of the steps it only `needs`,
-// and, for an action, where it registers.
+// env and image, the digests of the outputs it reads and of the project files it names in
+// `inputs`, the keys of the steps it only `needs`, and, for an action, where it registers.
 Result<std::string> Scheduler::key_of(size_t step) {
   const Step& spec = pipeline_.steps[step];
   Scope symbolic = scope_for(step);
@@ -147,6 +168,11 @@ Result<std::string> Scheduler::key_of(size_t step) {
                           {"metrics", spec.metrics ? spec.metrics->value : ""},
                           {"with", invocation->with}};
   add_dependencies(step, material);
+  if (!spec.inputs.empty()) {
+    auto files = project_inputs(spec, options_.project_root.empty() ? fs::current_path() : options_.project_root);
+    if (!files) return std::unexpected(files.error());
+    material["project_inputs"] = std::move(*files);
+  }
   if (options_.isolation == Isolation::container && spec.kind != StepKind::uses) {
     auto id = image_for(*invocation);
     if (!id) return std::unexpected(id.error());
