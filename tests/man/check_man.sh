@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the man pages: groff prints no warning for any page, every command in `mlctl --help`
-# has a page (mlctl-<command>.1, or an entry in mlctl.1), and every option of every command
-# appears in the page that documents it.
+# has a page (mlctl-<command>.1, or an entry in mlctl.1), and every option of every command and
+# subcommand appears in the page that documents it.
 # usage: check_man.sh MLCTL_BINARY MAN_DIR
 set -uo pipefail
 mlctl=$1 man=$2
@@ -25,8 +25,12 @@ for command in $commands; do
     page="$man/mlctl.1"
     grep -q "^\.BI\? \"\?$command" "$page" || { fail "$command: no mlctl-$command.1 and no entry in mlctl.1"; continue; }
   fi
-  for option in $("$mlctl" "$command" --help | grep -o -- '--[a-z][a-z-]*' | grep -vx -- --help | sort -u); do
-    documents "$page" "$option" || fail "$command: option $option is not documented in $(basename "$page")"
+  # The command's own options and those of each of its subcommands (mlctl model register ...).
+  subcommands=$("$mlctl" "$command" --help | sed -n '/^Subcommands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }')
+  for path in "$command" $(for sub in $subcommands; do echo "$command/$sub"; done); do
+    for option in $("$mlctl" ${path//\// } --help | grep -o -- '--[a-z][a-z-]*' | grep -vx -- --help | sort -u); do
+      documents "$page" "$option" || fail "${path//\// }: option $option is not documented in $(basename "$page")"
+    done
   done
 done
 for option in $("$mlctl" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
