@@ -59,5 +59,23 @@ TEST(ProcessTest, MissingProgramIsNotFound) {
   EXPECT_EQ(done.error().message(), "cannot run 'mlctl-no-such-program': No such file or directory");
 }
 
+TEST(ProcessTest, FindExecutableSearchesPathInOrderForExecutableFiles) {
+  test::TempDir dir;
+  dir.write("a/tool", "#!/bin/sh\n");
+  dir.write("b/tool", "#!/bin/sh\n");
+  dir.write("c/tool", "#!/bin/sh\n");
+  std::filesystem::permissions(dir / "b/tool", std::filesystem::perms(0755));
+  std::filesystem::permissions(dir / "c/tool", std::filesystem::perms(0755));
+  std::filesystem::create_directories(dir / "d/tool");  // a folder is no program
+  std::string path = (dir / "d").string() + ":" + (dir / "a").string() + ":" + (dir / "b").string() + ":" +
+                     (dir / "c").string();
+  // a/tool is not executable: b/tool is the first execvp would run.
+  EXPECT_EQ(find_executable("tool", path), dir / "b" / "tool");
+  EXPECT_EQ(find_executable("missing", path), std::nullopt);
+  EXPECT_EQ(find_executable("b/tool", path), std::nullopt);  // a path is not searched
+  EXPECT_EQ(find_executable("", path), std::nullopt);
+  EXPECT_EQ(find_executable("sh", "/nonexistent::/bin"), std::filesystem::path("/bin/sh"));
+}
+
 }  // namespace
 }  // namespace mlctl::core

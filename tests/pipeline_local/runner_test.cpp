@@ -70,6 +70,11 @@ TEST_F(DiamondTest, SecondRunIsFullyCachedAndRunsNothing) {
   EXPECT_EQ(statuses(second), (std::vector<std::string>{"a=cached", "b=cached", "c=cached", "d=cached"}));
   EXPECT_EQ(dir_.read("ran.log").size(), 8u) << "no step ran again";
   EXPECT_EQ(output(second, "d", "joined"), "HELLOhello!");
+  // Both runs' files are one read-only inode, the cache's: linked in, linked out, never copied.
+  namespace fs = std::filesystem;
+  EXPECT_TRUE(fs::equivalent(output_path(first, "d", "joined"), output_path(second, "d", "joined")));
+  EXPECT_EQ(fs::hard_link_count(output_path(second, "d", "joined")), 3u);
+  EXPECT_EQ(fs::status(output_path(second, "d", "joined")).permissions(), fs::perms(0444));
   for (size_t i = 0; i < second.steps.size(); ++i) {
     EXPECT_TRUE(second.steps[i].cache_hit);
     EXPECT_EQ(second.steps[i].attempts, 0);

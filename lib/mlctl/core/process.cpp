@@ -4,10 +4,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
@@ -240,6 +242,22 @@ void kill_group(const Child& child) {
 }
 
 }  // namespace
+
+std::optional<std::filesystem::path> find_executable(std::string_view program, std::string_view path) {
+  if (program.empty() || program.find('/') != std::string_view::npos) return std::nullopt;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = std::min(path.find(':', start), path.size());
+    // An empty entry is the current folder, as for execvp.
+    std::filesystem::path dir(end == start ? std::string_view(".") : path.substr(start, end - start));
+    std::filesystem::path candidate = dir / program;
+    struct stat info {};
+    if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
+      return candidate;
+    start = end + 1;
+  }
+  return std::nullopt;
+}
 
 Result<Completed> run(const Command& command) {
   // A child that exits without reading its stdin must not kill us with SIGPIPE.

@@ -88,6 +88,11 @@ private:
   int exit_ = -1;
 };
 
+// Where execvp would find `program` (a name without '/') on `path` (a PATH value): the first
+// executable regular file; nullopt when there is none. Resolving a program once, then spawning it
+// by its path, spares every later start the failed execs of the directories before it.
+std::optional<std::filesystem::path> find_executable(std::string_view program, std::string_view path);
+
 // Runs a command to completion in its own process group, capturing stdout and stderr.
 // On timeout the whole process group is killed (SIGTERM, then SIGKILL after a grace period).
 // Fails only when the command cannot be started; a non-zero exit is a Completed.

@@ -77,6 +77,8 @@ private:
   bool reuse(size_t step);
   void begin_attempt(size_t step);
   Result<void> launch_process(size_t step);
+  // The program resolved on PATH once per run, so later starts spawn it by path.
+  const std::string& program_path(const std::string& program);
   Result<void> launch_action(size_t step);
   void on_exit(size_t step, core::ExitStatus status);
   void on_action_done(size_t step);
@@ -95,6 +97,7 @@ private:
   int running_ = 0;
   bool cancelled_ = false;
   std::map<std::string, std::string> image_ids_;  // image -> id, looked up once per run
+  std::map<std::string, std::string> programs_;   // a command's program -> its path on PATH
 };
 
 }  // namespace mlctl::pipeline

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -219,6 +220,17 @@ void Scheduler::begin_attempt(size_t step) {
   if (!launched) attempt_failed(step, launched.error().message());
 }
 
+const std::string& Scheduler::program_path(const std::string& program) {
+  auto known = programs_.find(program);
+  if (known != programs_.end()) return known->second;
+  const char* path = std::getenv("PATH");
+  auto found = core::find_executable(program, path ? path : "");
+  // Not found, a path already, or found through a relative PATH entry (which means the step's
+  // folder, not mlctl's): spawned as given.
+  bool usable = found && found->is_absolute();
+  return programs_.emplace(program, usable ? found->string() : program).first->second;
+}
+
 Result<void> Scheduler::launch_process(size_t step) {
   State& state = states_[step];
   const Step& spec = pipeline_.steps[step];
@@ -236,6 +248,7 @@ Result<void> Scheduler::launch_process(size_t step) {
     command.cwd = options_.project_root;
     for (const auto& [key, value] : state.invocation.env) command.env[key] = value;
   }
+  if (!command.env.contains("PATH")) command.argv.front() = program_path(command.argv.front());
   std::optional<Clock::time_point> deadline;
   if (auto seconds = spec.timeout_seconds()) deadline = Clock::now() + std::chrono::seconds(*seconds);
   auto process = StepProcess::start(

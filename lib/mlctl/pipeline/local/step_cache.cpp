@@ -95,7 +95,7 @@ std::optional<CacheEntry> StepCache::lookup(std::string_view key) const {
   return entry;
 }
 
-// Hashes an output first and copies it only when the store lacks its content: a second read of
+// Hashes an output first and stores it only when the store lacks its content: a second read of
 // new content costs less than creating and deleting a file for content already stored, which is
 // what most outputs of a re-run are.
 Result<OutputDigest> StepCache::store_output(const std::string& name, const fs::path& path) {
@@ -110,6 +110,13 @@ Result<OutputDigest> StepCache::store_output(const std::string& name, const fs::
   OutputDigest output{.name = name, .digest = content->digest, .size = content->size, .directory = directory};
   fs::path object = object_file(output.digest);
   if (check_object(object, output)) return output;
+  // A file becomes the object itself: made read-only and linked, neither copied nor a new inode,
+  // which is most of what caching a small output costs. (A short object left by a crash, or a
+  // cache on another file system, takes the copy below.)
+  if (!directory && ::chmod(path.c_str(), 0444) == 0 && ::link(path.c_str(), object.c_str()) == 0) {
+    if (check_object(object, output)) return output;
+    return fail(Errc::failed, fmt::format("output '{}' changed while it was being cached", name));
+  }
   // Read-only, since restored outputs are hard links to it.
   auto temp = core::TempFile::create(object.parent_path(), "put", fs::perms(0444));
   if (!temp) return std::unexpected(temp.error());

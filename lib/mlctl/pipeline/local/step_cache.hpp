@@ -38,9 +38,10 @@ using OutputPaths = std::vector<std::pair<std::string, std::string>>;
 // its tar), and each step key's entry in steps/<hex>.json. Nothing here is fsynced, so that a run
 // of many small steps does not wait on the disk: the cache can always be made again, a torn
 // entry reads as a miss, and restore() checks each object's size, which a crash can cut short.
-// Objects are read-only and a restored file output is a hard link to its object (a copy when the
-// cache is on another file system), as DVC's hardlink cache does: restoring a thousand steps then
-// costs a thousand links, not a thousand copies. A step that writes into an output it reads, which
+// Objects are read-only; a file output is stored by making it read-only and linking it in, and
+// restored as a hard link to its object (copies when the cache is on another file system), as
+// DVC's hardlink cache does: storing or restoring a thousand steps costs a thousand links, not a
+// thousand copies. A step that writes into an output it reads, which
 // it must not, would change the object; the size check catches what appends to it.
 class StepCache {
 public:
