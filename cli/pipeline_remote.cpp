@@ -191,8 +191,21 @@ void submit_to_kfp(Context& context, const PipelineFlags& flags, const Compiled&
                    .run_name = fmt::format("{}-{}", p.name.value, version),
                    .parameters = compiled.options.params,
                    .experiment_id = {},
-                   .service_account = {}};
+                   .service_account = {},
+                   .schedule = {}};
+  // A scheduled pipeline becomes a recurring run, as it becomes a CronWorkflow on Argo.
+  if (p.schedule && flags.kind != "workflow") submit.schedule = p.schedule->value;
   KfpSubmitted submitted = unwrap(submit_kfp(server, submit));
+  if (submitted.recurring_run) {
+    const KfpRecurringRun& recurring = *submitted.recurring_run;
+    context.print({{"backend", "kfp"}, {"pipeline_id", submitted.pipeline.pipeline_id},
+                   {"pipeline_version_id", submitted.version.pipeline_version_id}, {"version", version},
+                   {"recurring_run_id", recurring.recurring_run_id}, {"cron", recurring.cron},
+                   {"status", recurring.status}},
+                  fmt::format("created recurring run {} of {} version {} (cron {})", recurring.recurring_run_id,
+                              p.name.value, version, recurring.cron));
+    return;
+  }
   if (!flags.wait) {
     context.print({{"backend", "kfp"}, {"pipeline_id", submitted.pipeline.pipeline_id},
                    {"pipeline_version_id", submitted.version.pipeline_version_id}, {"version", version},

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <set>
+#include <sstream>
 
 namespace mlctl::test {
 
@@ -47,6 +48,8 @@ FakeKfp::FakeKfp() : server_(std::string(k_token), unauthorized) {
                 [this](const httplib::Request& req, httplib::Response& res, Match) { upload_version(req, res); });
   server_.route("POST", "/apis/v2beta1/runs",
                 [this](const httplib::Request& req, httplib::Response& res, Match) { create_run(req, res); });
+  server_.route("POST", "/apis/v2beta1/recurringruns",
+                [this](const httplib::Request& req, httplib::Response& res, Match) { create_recurring_run(req, res); });
   server_.route("GET", "/apis/v2beta1/runs/([^/]+)",
                 [this](const httplib::Request&, httplib::Response& res, Match m) { get_run(res, m[1]); });
 }
@@ -166,6 +169,56 @@ void FakeKfp::create_run(const httplib::Request& req, httplib::Response& res) {
   run["created_at"] = k_created_at;
   runs_[id] = run;
   reply(res, 200, run);
+}
+
+// v2beta1RecurringRun: the fields of a run, and a trigger KFP's scheduler (robfig/cron, six
+// fields with seconds first, or a macro) can read.
+std::string FakeKfp::check_recurring_run(const nlohmann::json& run) const {
+  static const std::set<std::string> k_fields{"display_name",    "description", "pipeline_version_reference",
+                                              "runtime_config",  "experiment_id", "service_account",
+                                              "max_concurrency", "trigger",     "mode",
+                                              "no_catchup",      "namespace"};
+  if (!run.is_object()) return "the recurring run is not a JSON object";
+  nlohmann::json as_run = run;
+  for (const auto& [key, value] : run.items()) {
+    if (!k_fields.contains(key)) return fmt::format("unknown field \"{}\" in the recurring run", key);
+    if (key == "max_concurrency" || key == "trigger" || key == "mode" || key == "no_catchup" || key == "namespace")
+      as_run.erase(key);
+  }
+  if (std::string problem = check_run(as_run); !problem.empty()) return problem;
+  std::string cron = run.value("trigger", nlohmann::json::object())
+                         .value("cron_schedule", nlohmann::json::object())
+                         .value("cron", "");
+  size_t fields = 0;
+  for (std::istringstream words(cron); words >> cron;) ++fields;
+  if (fields != 6 && !run["trigger"]["cron_schedule"]["cron"].get<std::string>().starts_with('@'))
+    return "trigger.cron_schedule.cron needs six fields (seconds first)";
+  if (run.value("mode", "") != "ENABLE" && run.value("mode", "") != "DISABLE") return "mode must be ENABLE or DISABLE";
+  if (!run.value("max_concurrency", nlohmann::json("1")).is_string()) return "max_concurrency is an int64 string";
+  return "";
+}
+
+void FakeKfp::create_recurring_run(const httplib::Request& req, httplib::Response& res) {
+  auto run = nlohmann::json::parse(req.body, nullptr, false);
+  std::lock_guard lock(mutex_);
+  std::string problem = check_recurring_run(run);
+  if (!problem.empty()) {
+    server_.problem(problem);
+    return reply(res, 400, gateway_error(3, "Invalid input error: " + problem));
+  }
+  std::string id = fmt::format("rr-{}", recurring_runs_.size() + 1);
+  run["recurring_run_id"] = id;
+  run["status"] = run["mode"] == "ENABLE" ? "ENABLED" : "DISABLED";
+  run["created_at"] = k_created_at;
+  recurring_runs_[id] = run;
+  reply(res, 200, run);
+}
+
+std::optional<nlohmann::json> FakeKfp::recurring_run(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  auto it = recurring_runs_.find(id);
+  if (it == recurring_runs_.end()) return std::nullopt;
+  return it->second;
 }
 
 void FakeKfp::get_run(httplib::Response& res, const std::string& run_id) {

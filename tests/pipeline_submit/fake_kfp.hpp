@@ -3,6 +3,7 @@
 #include "fake_api_server.hpp"
 
 #include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -29,6 +30,8 @@ public:
   void script(const std::string& run_id, std::vector<nlohmann::json> updates);
   // The spec uploaded as a pipeline version.
   std::string uploaded(const std::string& version_id) const;
+  // A recurring run as the server stored it.
+  std::optional<nlohmann::json> recurring_run(const std::string& id) const;
 
 private:
   void find_pipeline(const httplib::Request& req, httplib::Response& res, const std::string& name);
@@ -36,9 +39,11 @@ private:
   void upload_version(const httplib::Request& req, httplib::Response& res);
   void create_run(const httplib::Request& req, httplib::Response& res);
   void get_run(httplib::Response& res, const std::string& run_id);
+  void create_recurring_run(const httplib::Request& req, httplib::Response& res);
   // What is wrong with an upload or a run, or "".
   std::string check_upload(const httplib::Request& req) const;
   std::string check_run(const nlohmann::json& run) const;
+  std::string check_recurring_run(const nlohmann::json& run) const;
 
   FakeApiServer server_;
   mutable std::mutex mutex_;
@@ -46,6 +51,7 @@ private:
   std::map<std::string, nlohmann::json> versions_;   // by id
   std::map<std::string, std::string> specs_;         // by version id
   std::map<std::string, nlohmann::json> runs_;       // by id
+  std::map<std::string, nlohmann::json> recurring_runs_;  // by id
   std::map<std::string, std::vector<nlohmann::json>> scripts_;
 };
 

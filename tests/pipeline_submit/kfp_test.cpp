@@ -145,6 +145,30 @@ TEST_F(KfpClientTest, RunOfAnUnknownVersionIsInvalid) {
                                        ": 400 Bad Request: \"Invalid input error: unknown pipeline_id\"");
 }
 
+TEST_F(KfpClientTest, AScheduleMakesARecurringRunInsteadOfARun) {
+  KfpSubmit scheduled = submit("1.4.0");
+  scheduled.schedule = "0 3 * * *";
+  auto submitted = submit_kfp(server_, scheduled);
+  ASSERT_TRUE(submitted) << submitted.error().message();
+  EXPECT_TRUE(kfp_.server().problems().empty()) << kfp_.server().problems().front();
+  ASSERT_TRUE(submitted->recurring_run);
+  EXPECT_EQ(*submitted->recurring_run, (KfpRecurringRun{"rr-1", "train 2024-05-01", "0 0 3 * * *", "ENABLED"}));
+  EXPECT_EQ(submitted->run.run_id, "");
+  auto seen = kfp_.server().requests();
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[3].method + " " + seen[3].path, "POST /apis/v2beta1/recurringruns");
+  EXPECT_EQ(nlohmann::json::parse(seen[3].body),
+            (nlohmann::json{{"display_name", "train 2024-05-01"},
+                            {"pipeline_version_reference", {{"pipeline_id", "p-1"}, {"pipeline_version_id", "v-1"}}},
+                            {"runtime_config", {{"parameters", {{"lr", "0.05"}}}}},
+                            {"trigger", {{"cron_schedule", {{"cron", "0 0 3 * * *"}}}}},
+                            {"max_concurrency", "1"},
+                            {"mode", "ENABLE"},
+                            {"no_catchup", true}}));
+  EXPECT_EQ(kfp_cron("*/15 * * * 1-5"), "0 */15 * * * 1-5");
+  EXPECT_EQ(kfp_cron("@daily"), "@daily");
+}
+
 TEST_F(KfpClientTest, RunStatusReadsTheStateAndEachTask) {
   ASSERT_TRUE(submit_kfp(server_, submit("1.4.0")));
   kfp_.script("r-1",

@@ -123,5 +123,26 @@ TEST_F(SubmitCliTest, KfpSubmitUploadsTheProjectVersionAndStartsARun) {
   EXPECT_TRUE(logs.err.starts_with("mlctl: error: the Kubeflow Pipelines API serves no logs\n")) << logs.err;
 }
 
+TEST_F(SubmitCliTest, AScheduledPipelineBecomesAKfpRecurringRun) {
+  FakeKfp kfp;
+  dir_.write("train.yaml", "schedule: \"0 3 * * *\"\n" + std::string(k_pipeline));
+  auto submitted = mlctl({"-o", "json", "pipeline", "submit", "train", "--backend", "kfp", "--server", kfp.url(),
+                          "--param", "lr=0.05"},
+                         FakeKfp::k_token);
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
+  EXPECT_TRUE(kfp.server().problems().empty()) << kfp.server().problems().front();
+  EXPECT_EQ(Json::parse(submitted.out),
+            (Json{{"backend", "kfp"}, {"pipeline_id", "p-1"}, {"pipeline_version_id", "v-1"}, {"version", "1.4.0"},
+                  {"recurring_run_id", "rr-1"}, {"cron", "0 0 3 * * *"}, {"status", "ENABLED"}}));
+  // Only the overrides travel; the spec's defaults are the rest.
+  EXPECT_EQ((*kfp.recurring_run("rr-1"))["runtime_config"]["parameters"], (Json{{"lr", "0.05"}}));
+
+  // --kind workflow: one run now, schedule or not.
+  auto once = mlctl({"pipeline", "submit", "train", "--backend", "kfp", "--server", kfp.url(), "--kind", "workflow"},
+                    FakeKfp::k_token);
+  EXPECT_EQ(once.exit_code, 4) << once.err;  // the version 1.4.0 is there already
+  EXPECT_NE(once.err.find("1.4.0"), std::string::npos) << once.err;
+}
+
 }  // namespace
 }  // namespace mlctl::test

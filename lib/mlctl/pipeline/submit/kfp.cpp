@@ -154,6 +154,32 @@ Result<KfpRun> kfp_create_run(const KfpServer& server, const KfpRunRequest& requ
   return with_context(read_run(*body), what);
 }
 
+std::string kfp_cron(std::string_view schedule) {
+  if (schedule.starts_with('@')) return std::string(schedule);
+  return fmt::format("0 {}", schedule);
+}
+
+Result<KfpRecurringRun> kfp_create_recurring_run(const KfpServer& server, const KfpRunRequest& request,
+                                                 std::string_view schedule) {
+  std::string what = fmt::format("creating recurring run {} of pipeline version {}", request.display_name,
+                                 request.pipeline_version_id);
+  nlohmann::json body = run_body(request);
+  body["trigger"] = {{"cron_schedule", {{"cron", kfp_cron(schedule)}}}};
+  body["max_concurrency"] = "1";
+  body["mode"] = "ENABLE";
+  body["no_catchup"] = true;
+  auto answer = server.api.post("/apis/v2beta1/recurringruns", dump(body), "application/json");
+  if (!answer) return std::unexpected(answer.error().context(what));
+  auto json = reply::parse_object(*answer, "the recurring run");
+  if (!json) return std::unexpected(json.error().context(what));
+  const auto& cron = reply::object(reply::object(*json, "trigger"), "cron_schedule");
+  KfpRecurringRun recurring{reply::text(*json, "recurring_run_id"), reply::text(*json, "display_name"),
+                            reply::text(cron, "cron"), reply::text(*json, "status")};
+  if (recurring.recurring_run_id.empty())
+    return fail(Errc::remote, fmt::format("{}: the server's answer has no recurring_run_id", what));
+  return recurring;
+}
+
 Result<KfpRun> parse_kfp_run(const nlohmann::json& json) {
   KfpRun run;
   run.run_id = reply::text(json, "run_id");
@@ -221,6 +247,12 @@ Result<KfpSubmitted> submit_kfp(const KfpServer& server, const KfpSubmit& submit
   out.version = std::move(*version);
   KfpRunRequest request{submit.run_name,   out.pipeline.pipeline_id, out.version.pipeline_version_id,
                         submit.parameters, submit.experiment_id,     submit.service_account};
+  if (!submit.schedule.empty()) {
+    auto recurring = kfp_create_recurring_run(server, request, submit.schedule);
+    if (!recurring) return std::unexpected(recurring.error());
+    out.recurring_run = std::move(*recurring);
+    return out;
+  }
   auto run = kfp_create_run(server, request);
   if (!run) return std::unexpected(run.error());
   out.run = std::move(*run);

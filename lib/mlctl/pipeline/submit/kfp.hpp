@@ -105,6 +105,28 @@ Result<KfpRun> kfp_run_status(const KfpServer& server, std::string_view run_id);
 Result<KfpRun> kfp_wait_run(const KfpServer& server, std::string_view run_id, const WaitOptions& options,
                             Clock& clock = steady_clock(), const std::function<void(const KfpRun&)>& on_poll = {});
 
+// A recurring run: KFP starts a run of the pipeline version on its cron schedule.
+struct KfpRecurringRun {
+  std::string recurring_run_id;
+  std::string display_name;
+  std::string cron;    // as KFP reads it: six fields, seconds first
+  std::string status;  // "ENABLED", "DISABLED"
+
+  bool operator==(const KfpRecurringRun&) const = default;
+};
+
+// A pipeline's five-field cron schedule as KFP reads it (robfig/cron, seconds first):
+// "0 3 * * *" -> "0 0 3 * * *"; "@daily" and the other macros as they are.
+std::string kfp_cron(std::string_view schedule);
+
+// POST /apis/v2beta1/recurringruns {"display_name", "pipeline_version_reference",
+// "runtime_config", "trigger": {"cron_schedule": {"cron"}}, "max_concurrency": "1",
+// "mode": "ENABLE", "no_catchup": true}: one run at a time, no catching up on missed schedules,
+// as the Argo CronWorkflow (concurrencyPolicy Forbid). `schedule` is the pipeline's (kfp_cron
+// converts it).
+Result<KfpRecurringRun> kfp_create_recurring_run(const KfpServer& server, const KfpRunRequest& request,
+                                                 std::string_view schedule);
+
 // What `mlctl pipeline submit --backend kfp` sends.
 struct KfpSubmit {
   std::string pipeline_name;   // created on the first submit
@@ -115,16 +137,19 @@ struct KfpSubmit {
   std::map<std::string, std::string> parameters;
   std::string experiment_id;
   std::string service_account;
+  std::string schedule;  // a cron schedule: a recurring run instead of one run now
 };
 
 struct KfpSubmitted {
   KfpPipeline pipeline;
   bool created_pipeline = false;
   KfpPipelineVersion version;
-  KfpRun run;
+  KfpRun run;                                    // empty for a recurring run
+  std::optional<KfpRecurringRun> recurring_run;  // with a schedule
 };
 
-// Finds (or creates) the pipeline, uploads the version, then starts a run of it.
+// Finds (or creates) the pipeline, uploads the version, then starts a run of it, or with a
+// schedule creates a recurring run of it.
 Result<KfpSubmitted> submit_kfp(const KfpServer& server, const KfpSubmit& submit);
 
 }  // namespace mlctl::pipeline
