@@ -7,7 +7,7 @@
 #include <mlctl/oci/remote/curl_transport.hpp>
 #include <mlctl/pipeline/compile/argo.hpp>
 #include <mlctl/pipeline/compile/kfp.hpp>
-#include <mlctl/pipeline/compile/yaml_out.hpp>
+#include <mlctl/core/yaml_out.hpp>
 #include <mlctl/pipeline/load.hpp>
 #include <mlctl/pipeline/submit/argo.hpp>
 #include <mlctl/pipeline/submit/kfp.hpp>
@@ -74,7 +74,7 @@ Compiled compile(const Context& context, const PipelineFlags& flags) {
 
 void run_compile(Context& context, const PipelineFlags& flags) {
   Compiled compiled = compile(context, flags);
-  std::string yaml = to_yaml(compiled.document);
+  std::string yaml = core::to_yaml(compiled.document);
   if (flags.output_file.empty()) {
     context.print(compiled.document, yaml);
     return;
@@ -187,7 +187,7 @@ void submit_to_kfp(Context& context, const PipelineFlags& flags, const Compiled&
   KfpSubmit submit{.pipeline_name = p.name.value,
                    .namespace_name = flags.namespace_name,
                    .version_name = version,
-                   .spec_yaml = to_yaml(compiled.document),
+                   .spec_yaml = core::to_yaml(compiled.document),
                    .run_name = fmt::format("{}-{}", p.name.value, version),
                    .parameters = compiled.options.params,
                    .experiment_id = {},

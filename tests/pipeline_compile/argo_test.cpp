@@ -1,7 +1,7 @@
 #include "fixtures.hpp"
 
 #include <mlctl/pipeline/compile/argo.hpp>
-#include <mlctl/pipeline/compile/yaml_out.hpp>
+#include <mlctl/core/yaml_out.hpp>
 #include <mlctl/pipeline/load.hpp>
 #include <mlctl/pipeline/parse.hpp>
 
@@ -39,14 +39,14 @@ Json find_template(const Json& document, std::string_view name) {
 }
 
 TEST(ArgoCompileTest, DiamondCompilesToTheExpectedWorkflow) {
-  EXPECT_EQ(to_yaml(compile(parse(k_diamond), full_options())), golden("diamond.argo.yaml"));
+  EXPECT_EQ(core::to_yaml(compile(parse(k_diamond), full_options())), golden("diamond.argo.yaml"));
 }
 
 TEST(ArgoCompileTest, DiamondWithS3ArtifactsPassesOutputsAsArtifacts) {
   CompileOptions options = full_options();
   options.artifacts = ArtifactPassing::s3;
   Json document = compile(parse(k_diamond), options);
-  EXPECT_EQ(to_yaml(document), golden("diamond.argo-s3.yaml"));
+  EXPECT_EQ(core::to_yaml(document), golden("diamond.argo-s3.yaml"));
   EXPECT_FALSE(document["spec"].contains("volumeClaimTemplates"));
   Json join = find_template(document, "join");
   EXPECT_EQ(join["inputs"]["artifacts"], Json::parse(R"([
@@ -56,7 +56,7 @@ TEST(ArgoCompileTest, DiamondWithS3ArtifactsPassesOutputsAsArtifacts) {
 }
 
 TEST(ArgoCompileTest, IssueExampleCompilesToACronWorkflow) {
-  EXPECT_EQ(to_yaml(compile(train_pipeline(), full_options())), golden("train.argo.yaml"));
+  EXPECT_EQ(core::to_yaml(compile(train_pipeline(), full_options())), golden("train.argo.yaml"));
 }
 
 TEST(ArgoCompileTest, TrainStepCarriesResourcesRetriesTimeoutAndMetrics) {
@@ -191,7 +191,7 @@ TEST(ArgoCompileTest, ComponentValueReadFromAFileBecomesARawArtifact) {
 
 TEST(ArgoCompileTest, RealKfpComponentsCompile) {
   Json document = compile(parse(k_components), full_options());
-  EXPECT_EQ(to_yaml(document), golden("components.argo.yaml"));
+  EXPECT_EQ(core::to_yaml(document), golden("components.argo.yaml"));
   Json get_file = find_template(document, "get-file");
   EXPECT_EQ(get_file["container"]["command"][4], "/mlctl/outputs/clone/Repo_dir");
   EXPECT_EQ(get_file["container"]["volumeMounts"][1],
@@ -202,8 +202,8 @@ TEST(ArgoCompileTest, RealKfpComponentsCompile) {
 
 TEST(ArgoCompileTest, SameInputGivesByteIdenticalOutput) {
   CompileOptions options = full_options();
-  std::string first = to_yaml(compile(parse(k_components), options));
-  std::string second = to_yaml(compile(parse(k_components), options));
+  std::string first = core::to_yaml(compile(parse(k_components), options));
+  std::string second = core::to_yaml(compile(parse(k_components), options));
   EXPECT_EQ(first, second);
   options.artifacts = ArtifactPassing::s3;
   EXPECT_EQ(compile(train_pipeline(), options).dump(), compile(train_pipeline(), options).dump());

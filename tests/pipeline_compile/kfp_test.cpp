@@ -1,7 +1,7 @@
 #include "fixtures.hpp"
 
 #include <mlctl/pipeline/compile/kfp.hpp>
-#include <mlctl/pipeline/compile/yaml_out.hpp>
+#include <mlctl/core/yaml_out.hpp>
 
 #include <gtest/gtest.h>
 
@@ -31,7 +31,7 @@ Strings keys(const Json& object) {
 }
 
 TEST(KfpCompileTest, DiamondCompilesToTheExpectedPipelineSpec) {
-  EXPECT_EQ(to_yaml(compile(parse(k_diamond), full_options())), golden("diamond.kfp.yaml"));
+  EXPECT_EQ(core::to_yaml(compile(parse(k_diamond), full_options())), golden("diamond.kfp.yaml"));
 }
 
 // The field names of api/v2alpha1/pipeline_spec.proto in their JSON form (PipelineSpec,
@@ -69,7 +69,7 @@ TEST(KfpCompileTest, DocumentUsesThePipelineSpecProtoFields) {
 }
 
 TEST(KfpCompileTest, IssueExampleCompiles) {
-  EXPECT_EQ(to_yaml(compile(train_pipeline(), full_options())), golden("train.kfp.yaml"));
+  EXPECT_EQ(core::to_yaml(compile(train_pipeline(), full_options())), golden("train.kfp.yaml"));
 }
 
 TEST(KfpCompileTest, TrainExecutorHasResourcesAndTaskRetries) {
@@ -110,7 +110,7 @@ steps:
 
 TEST(KfpCompileTest, RealKfpComponentsCompile) {
   Json spec = compile(parse(k_components), full_options());
-  EXPECT_EQ(to_yaml(spec), golden("components.kfp.yaml"));
+  EXPECT_EQ(core::to_yaml(spec), golden("components.kfp.yaml"));
   EXPECT_EQ(spec["root"]["dag"]["tasks"]["get-file"]["inputs"]["artifacts"]["clone_Repo_dir"],
             Json::parse(R"({"taskOutputArtifact": {"producerTask": "clone", "outputArtifactKey": "Repo_dir"}})"));
   EXPECT_EQ(spec["deploymentSpec"]["executors"]["exec-launch"]["container"]["args"][1],
@@ -127,8 +127,8 @@ TEST(KfpCompileTest, ParamOverridesAndPipelineRootAreWritten) {
 }
 
 TEST(KfpCompileTest, SameInputGivesByteIdenticalOutput) {
-  EXPECT_EQ(to_yaml(compile(parse(k_components), full_options())),
-            to_yaml(compile(parse(k_components), full_options())));
+  EXPECT_EQ(core::to_yaml(compile(parse(k_components), full_options())),
+            core::to_yaml(compile(parse(k_components), full_options())));
 }
 
 TEST(KfpCompileTest, AValueForAFileInputFailsNamingTheStep) {

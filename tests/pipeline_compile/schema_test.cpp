@@ -5,7 +5,7 @@
 
 #include <mlctl/pipeline/compile/argo.hpp>
 #include <mlctl/pipeline/compile/kfp.hpp>
-#include <mlctl/pipeline/compile/yaml_out.hpp>
+#include <mlctl/core/yaml_out.hpp>
 
 #include <support/run.hpp>
 #include <support/temp_dir.hpp>
@@ -28,7 +28,7 @@ protected:
   // Writes a document as YAML and as JSON; returns the YAML file.
   std::string write(const std::string& name, const Json& document) {
     dir_.write(name + ".json", document.dump(2));
-    return dir_.write(name + ".yaml", to_yaml(document)).string();
+    return dir_.write(name + ".yaml", core::to_yaml(document)).string();
   }
 
   core::Completed python(std::string_view script, const std::vector<std::string>& args) {

@@ -2,7 +2,7 @@
 
 #include <mlctl/pipeline/compile/argo.hpp>
 #include <mlctl/pipeline/compile/kfp.hpp>
-#include <mlctl/pipeline/compile/yaml_out.hpp>
+#include <mlctl/core/yaml_out.hpp>
 #include <mlctl/pipeline/load.hpp>
 
 #include <gtest/gtest.h>
@@ -62,7 +62,7 @@ nlohmann::json train_argo(ArgoKind kind) {
 std::string train_kfp_yaml() {
   auto document = compile_kfp(train_pipeline(), options());
   EXPECT_TRUE(document) << document.error().message();
-  return to_yaml(document.value_or(nlohmann::json::object()));
+  return core::to_yaml(document.value_or(nlohmann::json::object()));
 }
 
 }  // namespace mlctl::pipeline::submit_test

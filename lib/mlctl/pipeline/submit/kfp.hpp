@@ -48,7 +48,7 @@ Result<KfpPipeline> kfp_create_pipeline(const KfpServer& server, std::string_vie
                                         std::string_view namespace_name = {});
 
 // POST /apis/v2beta1/pipelines/upload_version?name=...&pipelineid=... with the pipeline spec
-// (compile_kfp written with to_yaml) as the multipart/form-data file "uploadfile". Fails
+// (compile_kfp written with core::to_yaml) as the multipart/form-data file "uploadfile". Fails
 // precondition when the pipeline has a version of that name (409).
 Result<KfpPipelineVersion> kfp_upload_pipeline_version(const KfpServer& server, std::string_view pipeline_id,
                                                        std::string_view version_name, std::string_view spec_yaml);

@@ -1,4 +1,4 @@
-#include <mlctl/pipeline/compile/yaml_out.hpp>
+#include <mlctl/core/yaml_out.hpp>
 
 #include <algorithm>
 #include <array>
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-namespace mlctl::pipeline {
+namespace mlctl::core {
 
 namespace {
 
@@ -207,4 +207,4 @@ std::string to_yaml(const nlohmann::json& document) {
   return writer.take();
 }
 
-}  // namespace mlctl::pipeline
+}  // namespace mlctl::core

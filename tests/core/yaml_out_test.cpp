@@ -1,11 +1,11 @@
-#include <mlctl/pipeline/compile/yaml_out.hpp>
+#include <mlctl/core/yaml_out.hpp>
 
 #include <cmath>
 #include <limits>
 
 #include <gtest/gtest.h>
 
-namespace mlctl::pipeline {
+namespace mlctl::core {
 namespace {
 
 using Json = nlohmann::json;
@@ -102,4 +102,4 @@ TEST(YamlOutTest, SameDocumentGivesSameBytes) {
 }
 
 }  // namespace
-}  // namespace mlctl::pipeline
+}  // namespace mlctl::core

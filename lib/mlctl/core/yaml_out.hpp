@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace mlctl::pipeline {
+namespace mlctl::core {
 
 // Writes a JSON document as block-style YAML that any YAML 1.1 or 1.2 reader loads back to the
 // same JSON (strings that would read as numbers, booleans, null or dates are quoted). Keys keep
@@ -12,4 +12,4 @@ namespace mlctl::pipeline {
 // are literal blocks (|), as KFP's compiler writes shell scripts.
 std::string to_yaml(const nlohmann::json& document);
 
-}  // namespace mlctl::pipeline
+}  // namespace mlctl::core
