@@ -1,3 +1,4 @@
+#include <mlctl/core/quantity.hpp>
 #include <mlctl/pipeline/values.hpp>
 
 #include <string>
@@ -59,12 +60,12 @@ TEST(CronTest, NamesTheBadField) {
 }
 
 TEST(ResourceQuantityTest, ChecksCpuAndMemory) {
-  for (const char* ok : {"2", "0.5", ".5", "500m", "16"}) EXPECT_EQ(error_of(check_cpu(ok)), "ok") << ok;
+  for (const char* ok : {"2", "0.5", ".5", "500m", "16"}) EXPECT_EQ(error_of(core::check_cpu(ok)), "ok") << ok;
   for (const char* bad : {"", "2 cores", "-1", "1Gi", "500M", "m"})
-    EXPECT_EQ(error_of(check_cpu(bad)), fmt::format("'{}' is not a CPU quantity", bad)) << bad;
-  for (const char* ok : {"4Gi", "512Mi", "1G", "1000", "1.5Gi", "64k"}) EXPECT_EQ(error_of(check_memory(ok)), "ok") << ok;
+    EXPECT_EQ(error_of(core::check_cpu(bad)), fmt::format("'{}' is not a CPU quantity", bad)) << bad;
+  for (const char* ok : {"4Gi", "512Mi", "1G", "1000", "1.5Gi", "64k"}) EXPECT_EQ(error_of(core::check_memory(ok)), "ok") << ok;
   for (const char* bad : {"", "4GB", "4gi", "Gi", "4 Gi", "-1Gi"})
-    EXPECT_EQ(error_of(check_memory(bad)), fmt::format("'{}' is not a memory quantity", bad)) << bad;
+    EXPECT_EQ(error_of(core::check_memory(bad)), fmt::format("'{}' is not a memory quantity", bad)) << bad;
 }
 
 TEST(PipelineCountTest, ParsesWholeNumbers) {

@@ -1,5 +1,6 @@
 #include <mlctl/pipeline/validate.hpp>
 
+#include <mlctl/core/quantity.hpp>
 #include <mlctl/core/text.hpp>
 #include <mlctl/pipeline/dag.hpp>
 #include <mlctl/pipeline/template.hpp>
@@ -102,8 +103,8 @@ private:
     const Step& step = p_.steps[i];
     const std::string prefix = step_path(i);
     const Resources& res = step.resources;
-    if (res.cpu) check(*res.cpu, prefix + ".resources.cpu", check_cpu(res.cpu->value));
-    if (res.memory) check(*res.memory, prefix + ".resources.memory", check_memory(res.memory->value));
+    if (res.cpu) check(*res.cpu, prefix + ".resources.cpu", core::check_cpu(res.cpu->value));
+    if (res.memory) check(*res.memory, prefix + ".resources.memory", core::check_memory(res.memory->value));
     if (res.gpu) check(*res.gpu, prefix + ".resources.gpu", as_void(parse_count(res.gpu->value)));
     if (step.retries) check(*step.retries, prefix + ".retries", as_void(parse_count(step.retries->value)));
     if (step.timeout) check(*step.timeout, prefix + ".timeout", as_void(parse_duration(step.timeout->value)));

@@ -95,13 +95,6 @@ bool cron_item_ok(const CronField& field, std::string_view item) {
   return low && high && *low <= *high;
 }
 
-Result<void> check_quantity(std::string_view quantity, const std::regex& pattern, std::string_view what,
-                            std::string_view hint) {
-  if (!std::regex_match(quantity.begin(), quantity.end(), pattern))
-    return fail(Errc::invalid, fmt::format("'{}' is not a {} quantity", quantity, what), std::string(hint));
-  return {};
-}
-
 }  // namespace
 
 Result<std::int64_t> parse_duration(std::string_view text) {
@@ -147,18 +140,6 @@ Result<void> check_cron(std::string_view schedule) {
     }
   }
   return {};
-}
-
-Result<void> check_cpu(std::string_view quantity) {
-  static const std::regex k_cpu(R"(([0-9]+(\.[0-9]+)?|\.[0-9]+)m?)");
-  return check_quantity(quantity, k_cpu, "CPU", "write cores (\"2\", \"0.5\") or millicores (\"500m\")");
-}
-
-Result<void> check_memory(std::string_view quantity) {
-  static const std::regex k_memory(R"(([0-9]+(\.[0-9]+)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?)");
-  return check_quantity(quantity, k_memory, "memory",
-                        "write bytes with a suffix: Ki, Mi, Gi (powers of 1024) or k, M, G (powers of 1000), "
-                        "e.g. 512Mi or 4Gi");
 }
 
 Result<int> parse_count(std::string_view text) {

@@ -16,11 +16,6 @@ Result<std::int64_t> parse_duration(std::string_view text);
 // @yearly, @annually, @midnight. The message names the field that is wrong.
 Result<void> check_cron(std::string_view schedule);
 
-// Kubernetes quantities for a container's resources: CPU as "2", "0.5" or "500m";
-// memory as "512Mi", "4Gi" or "1G".
-Result<void> check_cpu(std::string_view quantity);
-Result<void> check_memory(std::string_view quantity);
-
 // A whole number >= 0 (GPUs, retries); fails on signs, fractions and values above 1000000.
 Result<int> parse_count(std::string_view text);
 

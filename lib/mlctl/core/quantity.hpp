@@ -1,0 +1,14 @@
+#pragma once
+
+#include <mlctl/core/error.hpp>
+
+#include <string_view>
+
+namespace mlctl::core {
+
+// Kubernetes quantities for a container's resources: CPU as "2", "0.5" or "500m";
+// memory as "512Mi", "4Gi" or "1G". Fail (invalid) with a hint on how to write one.
+Result<void> check_cpu(std::string_view quantity);
+Result<void> check_memory(std::string_view quantity);
+
+}  // namespace mlctl::core
