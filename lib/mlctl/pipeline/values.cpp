@@ -4,7 +4,6 @@
 #include <array>
 #include <cctype>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <mlctl/core/error.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+// Serving manifests (issue 6), first part: one registered model version served by the plain
+// Kubernetes objects, the model baked into its serving image.
+namespace mlctl::deploy {
+
+struct ServingResources {
+  std::string cpu = "500m";   // requested
+  std::string memory = "1Gi"; // requested and the limit
+  int gpu = 0;                // nvidia.com/gpu, requested and the limit
+};
+
+struct Autoscaling {
+  int min_replicas = 1;
+  int max_replicas = 3;
+  int cpu_utilization = 70;  // percent of the CPU request the autoscaler aims for
+};
+
+// One registered model version served in one environment: what the objects are made from.
+struct ServedModel {
+  std::string project;          // mlctl.yaml's name: app.kubernetes.io/part-of
+  std::string model;            // the registry name, a DNS-1123 label: the objects' name
+  std::int64_t version = 0;
+  std::string artifact_digest;  // "sha256:<hex>" of the registered artifact
+  std::string image;            // the serving image, REF@sha256:<hex>
+  std::string environment;      // "prod"
+  std::string namespace_name;   // "ml-prod"
+  ServingResources resources;
+  Autoscaling autoscaling;
+};
+
+// The port the serving image listens on (the Open Inference Protocol server, and /metrics).
+inline constexpr int k_http_port = 8080;
+// The user the server runs as: not root, and the same in every image mlctl builds.
+inline constexpr int k_serving_uid = 65532;
+
+// Checks what the objects are made from before anything is rendered: DNS-1123 names that stay
+// DNS-1123 once suffixed, a positive version, the artifact digest, the image pinned by a digest,
+// replicas (1 <= min <= max), the CPU target (1..100) and the quantities. Fails (invalid)
+// naming the field.
+Result<void> check_served_model(const ServedModel& model);
+
+// The objects that serve the model ("direct" on plain Kubernetes), in the order they are applied:
+// ServiceAccount (no token mounted), Deployment (image by digest; non-root, read-only root file
+// system, no privilege escalation, every capability dropped; a readiness probe on
+// /v2/health/ready so traffic waits for the model to load, a startup probe that gives the load
+// five minutes, a liveness probe on /v2/health/live; resources with nvidia.com/gpu; Prometheus
+// scrape annotations), Service (port 80 to the server), HorizontalPodAutoscaler (CPU),
+// PodDisruptionBudget (one pod down at a time) and NetworkPolicy (ingress to the server port
+// from the namespace and from namespaces labelled mlctl.dev/serving-clients=true). Every object
+// carries the app.kubernetes.io labels and the model's name and version; the pods carry the
+// artifact digest. The same model always gives the same objects.
+Result<std::vector<nlohmann::json>> render_direct(const ServedModel& model);
+
+// The objects as one YAML stream, "---" between documents; the same objects give the same bytes.
+std::string manifest_yaml(const std::vector<nlohmann::json>& objects);
+
+}  // namespace mlctl::deploy

@@ -1,0 +1,52 @@
+#!/usr/bin/python3
+"""Validates Kubernetes objects against the strict schemas in tests/data/schemas/kubernetes.
+
+usage: validate_k8s.py SCHEMA_DIR FILE...
+Each FILE is a YAML stream of objects ("---" between them); each object's apiVersion and kind
+pick its schema. Prints one line per error and exits 1 when an object is invalid, 2 on bad usage
+or an object of a kind it has no schema for.
+"""
+import json
+import os
+import sys
+
+import jsonschema
+import yaml
+
+SCHEMAS = {
+    ("v1", "ServiceAccount"): "serviceaccount-v1.json",
+    ("apps/v1", "Deployment"): "deployment-apps-v1.json",
+    ("v1", "Service"): "service-v1.json",
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): "horizontalpodautoscaler-autoscaling-v2.json",
+    ("policy/v1", "PodDisruptionBudget"): "poddisruptionbudget-policy-v1.json",
+    ("networking.k8s.io/v1", "NetworkPolicy"): "networkpolicy-networking-v1.json",
+}
+
+
+def main(argv):
+    if len(argv) < 3:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    schema_dir, files = argv[1], argv[2:]
+    validators = {}
+    failed = False
+    for path in files:
+        with open(path, encoding="utf-8") as f:
+            objects = [o for o in yaml.safe_load_all(f) if o is not None]
+        for index, document in enumerate(objects):
+            key = (document.get("apiVersion"), document.get("kind")) if isinstance(document, dict) else None
+            if key not in SCHEMAS:
+                print(f"{path}[{index}]: no schema for {key!r}", file=sys.stderr)
+                return 2
+            if key not in validators:
+                with open(os.path.join(schema_dir, SCHEMAS[key]), encoding="utf-8") as f:
+                    validators[key] = jsonschema.Draft7Validator(json.load(f))
+            for error in validators[key].iter_errors(document):
+                where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+                print(f"{path}[{index}] {key[1]}: {where}: {error.message[:300]}")
+                failed = True
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
