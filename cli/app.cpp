@@ -72,6 +72,7 @@ int run(int argc, char** argv) {
   add_build(app);
   add_model(app);
   add_pipeline(app);
+  add_deploy(app);
   add_validate(app);
   add_version(app);
   add_completion(app);

@@ -91,5 +91,6 @@ void add_version(CLI::App& app);
 void add_completion(CLI::App& app);
 void add_model(CLI::App& app);
 void add_pipeline(CLI::App& app);
+void add_deploy(CLI::App& app);
 
 }  // namespace mlctl::cli

@@ -1,0 +1,109 @@
+// `mlctl deploy render` through the real binary: the registered version and its image, the
+// environment's namespace, a file written atomically, the drift check, and what it refuses.
+#include <support/run.hpp>
+#include <support/temp_dir.hpp>
+
+#include <mlctl/core/fs.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+namespace mlctl::test {
+namespace {
+
+using Json = nlohmann::json;
+
+const std::string k_image = "127.0.0.1:5000/fraud@sha256:" + std::string(64, 'e');
+
+class DeployCliTest : public ::testing::Test {
+protected:
+  DeployCliTest() {
+    dir_.write("mlctl.yaml", "name: fraud\nversion: 1.0.0\nenvironments:\n  prod: {namespace: ml-prod, branch: main}\n"
+                             "  dev: {namespace: ml-dev, branch: develop}\n");
+    dir_.write("model.bin", "weights v1");
+    auto registered = run_mlctl({"model", "register", "fraud-detector", "--artifact", "model.bin", "--image", k_image},
+                                dir_.path());
+    EXPECT_EQ(registered.exit_code, 0) << registered.err;
+    dir_.write("model.bin", "weights v2");
+    EXPECT_EQ(run_mlctl({"model", "register", "fraud-detector", "--artifact", "model.bin"}, dir_.path()).exit_code, 0);
+    EXPECT_EQ(run_mlctl({"model", "alias", "set", "fraud-detector", "production", "1"}, dir_.path()).exit_code, 0);
+  }
+  TempDir dir_;
+};
+
+TEST_F(DeployCliTest, RendersTheAliasedVersionWithItsRegisteredImageIntoTheEnvironmentsNamespace) {
+  auto rendered = run_mlctl({"-o", "json", "deploy", "render", "fraud-detector@production", "--env", "prod"}, dir_.path());
+  ASSERT_EQ(rendered.exit_code, 0) << rendered.err;
+  Json objects = Json::parse(rendered.out);
+  ASSERT_EQ(objects.size(), 6u);
+  const Json& deployment = objects[1];
+  EXPECT_EQ(deployment["kind"], "Deployment");
+  EXPECT_EQ(deployment["metadata"]["namespace"], "ml-prod");
+  EXPECT_EQ(deployment["metadata"]["labels"]["mlctl.dev/model-version"], "1");
+  EXPECT_EQ(deployment["spec"]["template"]["spec"]["containers"][0]["image"], k_image);
+
+  auto text = run_mlctl({"deploy", "render", "fraud-detector@production", "--env", "prod"}, dir_.path());
+  EXPECT_TRUE(text.out.starts_with("apiVersion: v1\nautomountServiceAccountToken: false\nkind: ServiceAccount\n"));
+  EXPECT_EQ(text.out, run_mlctl({"deploy", "render", "fraud-detector@1", "--env", "prod"}, dir_.path()).out)
+      << "rendering twice gives the same bytes";
+}
+
+TEST_F(DeployCliTest, CheckExitsFourWhenTheFileOnDiskDrifted) {
+  auto wrote = run_mlctl({"-o", "json", "deploy", "render", "fraud-detector@production", "--env", "dev", "-o",
+                          "deploy/dev.yaml"},
+                         dir_.path());
+  ASSERT_EQ(wrote.exit_code, 0) << wrote.err;
+  EXPECT_EQ(Json::parse(wrote.out),
+            (Json{{"model", "fraud-detector"}, {"version", 1}, {"environment", "dev"}, {"namespace", "ml-dev"},
+                  {"image", k_image}, {"objects", 6}, {"file", "deploy/dev.yaml"}}));
+  auto clean = run_mlctl({"deploy", "render", "fraud-detector@production", "--env", "dev", "-o", "deploy/dev.yaml",
+                          "--check"},
+                         dir_.path());
+  EXPECT_EQ(clean.exit_code, 0) << clean.err;
+  EXPECT_EQ(clean.out, "deploy/dev.yaml: up to date\n");
+
+  std::string edited = dir_.read("deploy/dev.yaml");
+  edited.replace(edited.find("replicas: 1"), 11, "replicas: 4");
+  dir_.write("deploy/dev.yaml", edited);
+  auto drift = run_mlctl({"deploy", "render", "fraud-detector@production", "--env", "dev", "-o", "deploy/dev.yaml",
+                          "--check"},
+                         dir_.path());
+  EXPECT_EQ(drift.exit_code, 4);
+  EXPECT_EQ(drift.err, "mlctl: error: deploy/dev.yaml differs from what fraud-detector@1 renders for dev\n"
+                       "hint: render it again (without --check) and commit the result\n");
+  EXPECT_EQ(dir_.read("deploy/dev.yaml"), edited) << "--check writes nothing";
+  // Moving the alias is drift too: the file serves the old version.
+  ASSERT_EQ(run_mlctl({"model", "alias", "set", "fraud-detector", "production", "2"}, dir_.path()).exit_code, 0);
+  auto moved = run_mlctl({"deploy", "render", "fraud-detector@production", "--env", "dev", "--image", k_image, "-o",
+                          "deploy/dev.yaml", "--check"},
+                         dir_.path());
+  EXPECT_EQ(moved.exit_code, 4);
+}
+
+TEST_F(DeployCliTest, BadInputIsAClearErrorAndWritesNothing) {
+  auto unknown_version = run_mlctl({"deploy", "render", "fraud-detector@9", "--env", "prod", "-o", "x.yaml"}, dir_.path());
+  EXPECT_EQ(unknown_version.exit_code, 3);
+  auto unknown_alias = run_mlctl({"deploy", "render", "fraud-detector@canary", "--env", "prod", "-o", "x.yaml"},
+                                 dir_.path());
+  EXPECT_EQ(unknown_alias.exit_code, 3);
+  auto unknown_env = run_mlctl({"deploy", "render", "fraud-detector", "--env", "staging", "-o", "x.yaml"}, dir_.path());
+  EXPECT_EQ(unknown_env.exit_code, 3);
+  EXPECT_EQ(unknown_env.err, "mlctl: error: no environment 'staging' in mlctl.yaml\nhint: its environments: prod, dev\n");
+  auto no_image = run_mlctl({"deploy", "render", "fraud-detector@2", "--env", "prod", "-o", "x.yaml"}, dir_.path());
+  EXPECT_EQ(no_image.exit_code, 4);
+  EXPECT_TRUE(no_image.err.starts_with("mlctl: error: fraud-detector version 2 records no serving image\n"))
+      << no_image.err;
+  auto tag_only = run_mlctl({"deploy", "render", "fraud-detector@2", "--env", "prod", "--image", "fraud:latest", "-o",
+                             "x.yaml"},
+                            dir_.path());
+  EXPECT_EQ(tag_only.exit_code, 2);
+  EXPECT_TRUE(tag_only.err.starts_with("mlctl: error: image: 'fraud:latest' is not pinned by a digest\n"))
+      << tag_only.err;
+  auto check_without_file = run_mlctl({"deploy", "render", "fraud-detector", "--env", "prod", "--check"}, dir_.path());
+  EXPECT_EQ(check_without_file.exit_code, 2);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "x.yaml"));
+}
+
+}  // namespace
+}  // namespace mlctl::test
