@@ -8,9 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <optional>
 
 #include <fmt/format.h>
@@ -207,20 +209,27 @@ Result<ContentDigest> copy_file_hashing(const fs::path& source, int fd) {
   if (in < 0) return fail(Errc::failed, fmt::format("{}: cannot open: {}", source.string(), std::strerror(errno)));
   core::Sha256 hash;
   std::uint64_t size = 0;
-  std::string buffer(1 << 20, '\0');
+  // Sized to the file (up to 1 MiB) and not zeroed: most pipeline outputs are a few bytes, and
+  // a zeroed megabyte per file was most of what hashing them cost.
+  constexpr size_t k_max_buffer = 1 << 20;
+  struct stat info {};
+  size_t capacity = k_max_buffer;
+  if (::fstat(in, &info) == 0 && info.st_size >= 0)
+    capacity = std::clamp<size_t>(static_cast<size_t>(info.st_size) + 1, 4096, k_max_buffer);
+  auto buffer = std::make_unique_for_overwrite<char[]>(capacity);
   Result<void> result;
   while (result) {
-    ssize_t n = ::read(in, buffer.data(), buffer.size());
+    ssize_t n = ::read(in, buffer.get(), capacity);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       result = fail(Errc::failed, fmt::format("{}: cannot read: {}", source.string(), std::strerror(errno)));
       break;
     }
     if (n == 0) break;
-    hash.update(buffer.data(), static_cast<size_t>(n));
+    hash.update(buffer.get(), static_cast<size_t>(n));
     size += static_cast<std::uint64_t>(n);
     for (ssize_t done = 0; fd >= 0 && done < n;) {
-      ssize_t w = ::write(fd, buffer.data() + done, static_cast<size_t>(n - done));
+      ssize_t w = ::write(fd, buffer.get() + done, static_cast<size_t>(n - done));
       if (w < 0 && errno == EINTR) continue;
       if (w < 0) {
         result = fail(Errc::failed, fmt::format("cannot write a copy of {}: {}", source.string(), std::strerror(errno)));
