@@ -1,5 +1,6 @@
 // Rendered objects against the upstream Kubernetes schemas (strict: unknown fields are refused),
 // read back from the YAML mlctl writes by PyYAML.
+#include <mlctl/deploy/istio.hpp>
 #include <mlctl/deploy/k8s.hpp>
 
 #include <support/run.hpp>
@@ -27,18 +28,43 @@ TEST(K8sSchemaTest, EveryRenderedObjectValidatesAgainstTheUpstreamSchema) {
     ASSERT_TRUE(objects) << objects.error().message();
     files.push_back(dir.write("gpu-" + std::to_string(gpu) + ".yaml", manifest_yaml(*objects)).string());
   }
+  for (SplitMode mode : {SplitMode::ab, SplitMode::shadow}) {
+    ServedModel stable{.project = "fraud",
+                       .model = "fraud-detector",
+                       .version = 3,
+                       .artifact_digest = "sha256:" + std::string(64, 'a'),
+                       .image = "registry.example/fraud@sha256:" + std::string(64, 'a'),
+                       .environment = "prod",
+                       .namespace_name = "ml-prod",
+                       .resources = {},
+                       .autoscaling = {}};
+    ServedModel candidate = stable;
+    candidate.version = 4;
+    candidate.image = "registry.example/fraud@sha256:" + std::string(64, 'b');
+    TrafficSplit split{.stable = stable, .candidate = candidate, .weight = 10, .mode = mode, .route_header = {}};
+    if (mode == SplitMode::ab) split.route_header = RouteHeader{"x-user-group", "beta"};
+    auto objects = render_istio(split);
+    ASSERT_TRUE(objects) << objects.error().message();
+    files.push_back(dir.write(mode == SplitMode::ab ? "ab.yaml" : "shadow.yaml", manifest_yaml(*objects)).string());
+  }
   std::vector<std::string> argv{"/usr/bin/python3", MLCTL_SOURCE_DIR "/tests/deploy/validate_k8s.py",
-                                MLCTL_TEST_DATA "/schemas/kubernetes"};
+                                MLCTL_TEST_DATA "/schemas"};
   argv.insert(argv.end(), files.begin(), files.end());
   auto checked = mlctl::test::run_command(argv, dir.path());
   EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
   EXPECT_EQ(checked.out, "");
 
+  EXPECT_EQ(files.size(), 4u);
   // The validator is not blind: an unknown field is refused.
   dir.write("bad.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {portz: []}\n");
   auto bad = mlctl::test::run_command({argv[0], argv[1], argv[2], (dir / "bad.yaml").string()}, dir.path());
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.out.find("'portz' was unexpected"), std::string::npos) << bad.out;
+  dir.write("bad-route.yaml", "apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadata: {name: x}\n"
+                              "spec: {hosts: [a], http: [{route: [{destination: {host: a}, weight: '90'}]}]}\n");
+  auto bad_route = mlctl::test::run_command({argv[0], argv[1], argv[2], (dir / "bad-route.yaml").string()}, dir.path());
+  EXPECT_EQ(bad_route.exit_code, 1);
+  EXPECT_NE(bad_route.out.find("weight: '90' is not of type 'integer'"), std::string::npos) << bad_route.out;
 }
 
 }  // namespace

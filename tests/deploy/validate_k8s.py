@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Validates Kubernetes objects against the strict schemas in tests/data/schemas/kubernetes.
+"""Validates Kubernetes objects against the upstream schemas in tests/data/schemas.
 
 usage: validate_k8s.py SCHEMA_DIR FILE...
+SCHEMA_DIR is tests/data/schemas (kubernetes/ and istio/ below it).
 Each FILE is a YAML stream of objects ("---" between them); each object's apiVersion and kind
 pick its schema. Prints one line per error and exits 1 when an object is invalid, 2 on bad usage
 or an object of a kind it has no schema for.
@@ -14,12 +15,14 @@ import jsonschema
 import yaml
 
 SCHEMAS = {
-    ("v1", "ServiceAccount"): "serviceaccount-v1.json",
-    ("apps/v1", "Deployment"): "deployment-apps-v1.json",
-    ("v1", "Service"): "service-v1.json",
-    ("autoscaling/v2", "HorizontalPodAutoscaler"): "horizontalpodautoscaler-autoscaling-v2.json",
-    ("policy/v1", "PodDisruptionBudget"): "poddisruptionbudget-policy-v1.json",
-    ("networking.k8s.io/v1", "NetworkPolicy"): "networkpolicy-networking-v1.json",
+    ("v1", "ServiceAccount"): "kubernetes/serviceaccount-v1.json",
+    ("apps/v1", "Deployment"): "kubernetes/deployment-apps-v1.json",
+    ("v1", "Service"): "kubernetes/service-v1.json",
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): "kubernetes/horizontalpodautoscaler-autoscaling-v2.json",
+    ("policy/v1", "PodDisruptionBudget"): "kubernetes/poddisruptionbudget-policy-v1.json",
+    ("networking.k8s.io/v1", "NetworkPolicy"): "kubernetes/networkpolicy-networking-v1.json",
+    ("networking.istio.io/v1beta1", "DestinationRule"): "istio/destinationrule_v1beta1.json",
+    ("networking.istio.io/v1beta1", "VirtualService"): "istio/virtualservice_v1beta1.json",
 }
 
 
