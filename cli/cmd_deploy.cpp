@@ -2,6 +2,7 @@
 #include "registry_location.hpp"
 
 #include <mlctl/core/fs.hpp>
+#include <mlctl/deploy/istio.hpp>
 #include <mlctl/deploy/k8s.hpp>
 #include <mlctl/models/registry.hpp>
 
@@ -20,6 +21,11 @@ struct DeployFlags {
   std::string output_file;
   std::string registry_db;
   bool check = false;
+  std::string strategy = "direct";
+  std::string target;  // empty: the strategy's own (k8s for direct, istio for ab and shadow)
+  std::string candidate;
+  int weight = 10;
+  std::string route_header;
 };
 
 const core::Environment& environment(const core::Project& project, const std::string& name) {
@@ -33,21 +39,33 @@ const core::Environment& environment(const core::Project& project, const std::st
                                   : fmt::format("its environments: {}", fmt::join(names, ", ")))};
 }
 
-// The model version as the cluster should serve it in the environment.
-deploy::ServedModel served_model(const Context& context, const DeployFlags& flags) {
-  RegistryPlace place = locate_registry(context, {.database = flags.registry_db, .artifacts = {}});
-  if (!place.project)
+// Where the versions come from and go to.
+struct Place {
+  RegistryPlace registry;
+  const core::Environment* environment = nullptr;
+};
+
+Place place_of(const Context& context, const DeployFlags& flags) {
+  Place place{.registry = locate_registry(context, {.database = flags.registry_db, .artifacts = {}})};
+  if (!place.registry.project)
     throw Fatal{Error(Errc::not_found, "no mlctl.yaml here or above: its environments name the namespaces",
                       "run in a project, or pass --config FILE")};
-  const core::Environment& env = environment(*place.project, flags.environment);
-  models::Registry registry = open_registry(place);
-  models::VersionRecord version = unwrap(registry.version(unwrap(models::parse_ref(flags.ref))));
-  std::string image = flags.image.empty() ? version.lineage.value("image", "") : flags.image;
+  place.environment = &environment(*place.registry.project, flags.environment);
+  return place;
+}
+
+// A model version as the cluster should serve it in the environment; `image` overrides the
+// image registered with the version.
+deploy::ServedModel served_model(const Place& place, const std::string& ref, const std::string& image_flag) {
+  models::Registry registry = open_registry(place.registry);
+  models::VersionRecord version = unwrap(registry.version(unwrap(models::parse_ref(ref))));
+  const core::Environment& env = *place.environment;
+  std::string image = image_flag.empty() ? version.lineage.value("image", "") : image_flag;
   if (image.empty())
     throw Fatal{Error(Errc::precondition,
                       fmt::format("{} version {} records no serving image", version.name, version.version),
                       "register it with --image REF@DIGEST (as `mlctl build --push` prints it), or pass --image")};
-  return {.project = place.project->name,
+  return {.project = place.registry.project->name,
           .model = version.name,
           .version = version.version,
           .artifact_digest = version.artifact.digest,
@@ -58,15 +76,64 @@ deploy::ServedModel served_model(const Context& context, const DeployFlags& flag
           .autoscaling = {}};
 }
 
+// What --strategy and --target ask for, checked before anything is read.
+void check_strategy(const DeployFlags& flags) {
+  const std::string& strategy = flags.strategy;
+  if (strategy != "direct" && strategy != "ab" && strategy != "shadow")
+    throw Fatal{Error(Errc::invalid, fmt::format("--strategy {}: expected direct, ab or shadow", strategy))};
+  std::string target = flags.target.empty() ? (strategy == "direct" ? "k8s" : "istio") : flags.target;
+  if (target != "k8s" && target != "istio")
+    throw Fatal{Error(Errc::invalid, fmt::format("--target {}: expected k8s or istio (argo-rollouts, kserve and "
+                                                 "seldon are not there yet)", target))};
+  if (strategy == "direct" && target != "k8s")
+    throw Fatal{Error(Errc::invalid, "--strategy direct renders plain Kubernetes objects", "use --target k8s")};
+  if (strategy != "direct" && target != "istio")
+    throw Fatal{Error(Errc::invalid,
+                      fmt::format("plain Kubernetes cannot {} by weight", strategy == "ab" ? "split traffic" : "mirror traffic"),
+                      "use --target istio")};
+  if (strategy == "direct" && (!flags.candidate.empty() || !flags.route_header.empty()))
+    throw Fatal{Error(Errc::invalid, "--candidate and --route-header are for --strategy ab or shadow")};
+  if (strategy != "direct" && flags.candidate.empty())
+    throw Fatal{Error(Errc::invalid, fmt::format("--strategy {} needs --candidate @VERSION", strategy))};
+  if (flags.weight < 0 || flags.weight > 100)
+    throw Fatal{Error(Errc::invalid, fmt::format("--weight {}: the candidate's percent is 0..100", flags.weight))};
+}
+
+std::optional<deploy::RouteHeader> route_header(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  auto equals = text.find('=');
+  if (equals == std::string::npos)
+    throw Fatal{Error(Errc::invalid, fmt::format("--route-header {}: expected NAME=VALUE", text))};
+  return deploy::RouteHeader{text.substr(0, equals), text.substr(equals + 1)};
+}
+
+std::vector<nlohmann::json> render(const DeployFlags& flags, const Place& place, const deploy::ServedModel& model) {
+  if (flags.strategy == "direct") return unwrap(deploy::render_direct(model));
+  std::string candidate = flags.candidate.starts_with('@') ? flags.candidate : "@" + flags.candidate;
+  deploy::TrafficSplit split{.stable = model,
+                             .candidate = served_model(place, model.model + candidate, ""),
+                             .weight = flags.weight,
+                             .mode = flags.strategy == "ab" ? deploy::SplitMode::ab : deploy::SplitMode::shadow,
+                             .route_header = route_header(flags.route_header)};
+  return unwrap(deploy::render_istio(split));
+}
+
 void run_render(Context& context, const DeployFlags& flags) {
   if (flags.check && flags.output_file.empty())
     throw Fatal{Error(Errc::invalid, "--check compares with a file: give it with -o FILE")};
-  deploy::ServedModel model = served_model(context, flags);
-  auto objects = unwrap(deploy::render_direct(model));
+  check_strategy(flags);
+  Place place = place_of(context, flags);
+  deploy::ServedModel model = served_model(place, flags.ref, flags.image);
+  auto objects = render(flags, place, model);
   std::string yaml = deploy::manifest_yaml(objects);
   nlohmann::json summary = {{"model", model.model},         {"version", model.version},
                             {"environment", model.environment}, {"namespace", model.namespace_name},
-                            {"image", model.image},         {"objects", objects.size()}};
+                            {"image", model.image},         {"objects", objects.size()},
+                            {"strategy", flags.strategy}};
+  if (flags.strategy != "direct") {
+    summary["candidate"] = flags.candidate;
+    summary["weight"] = flags.weight;
+  }
   if (flags.output_file.empty()) {
     context.print(objects, yaml);
     return;
@@ -92,12 +159,13 @@ void run_render(Context& context, const DeployFlags& flags) {
 
 void add_deploy(CLI::App& app) {
   auto flags = std::make_shared<DeployFlags>();
-  CLI::App* group = app.add_subcommand("deploy", "Serving manifests for a registered model (so far: plain Kubernetes)");
+  CLI::App* group = app.add_subcommand("deploy", "Serving manifests for a registered model: Kubernetes, Istio A/B");
   group->require_subcommand(0, 1);
   group->footer(R"(Examples:
   mlctl deploy render fraud-detector@production --env prod
   mlctl deploy render fraud-detector@production --env prod -o deploy/prod.yaml
-  mlctl deploy render fraud-detector@production --env prod -o deploy/prod.yaml --check   # exit 4 on drift)");
+  mlctl deploy render fraud-detector@production --env prod -o deploy/prod.yaml --check   # exit 4 on drift
+  mlctl deploy render fraud-detector@production --env prod --strategy ab --candidate @4 --weight 10)");
 
   CLI::App* render = group->add_subcommand(
       "render", "Render the Kubernetes objects that serve a model version in an environment");
@@ -110,6 +178,16 @@ void add_deploy(CLI::App& app) {
   render->add_option("-o,--output-file", flags->output_file, "Write the manifests to FILE (default: stdout)")
       ->option_text("FILE");
   render->add_flag("--check", flags->check, "Compare with -o FILE instead of writing it; exit 4 when it differs");
+  render->add_option("--strategy", flags->strategy, "direct (default), ab (a weighted split) or shadow (mirroring)")
+      ->option_text("direct|ab|shadow");
+  render->add_option("--target", flags->target, "k8s (for direct) or istio (for ab and shadow)")
+      ->option_text("k8s|istio");
+  render->add_option("--candidate", flags->candidate, "ab, shadow: the version tried next to MODEL's")
+      ->option_text("@VERSION|@ALIAS");
+  render->add_option("--weight", flags->weight, "ab, shadow: the candidate's percent of the traffic (default 10)")
+      ->option_text("N");
+  render->add_option("--route-header", flags->route_header, "ab: requests with this header go to the candidate")
+      ->option_text("NAME=VALUE");
   add_registry_db_option(render, flags->registry_db);
   on_run(render, [flags](Context& context) { run_render(context, *flags); });
 }

@@ -56,7 +56,7 @@ TEST_F(DeployCliTest, CheckExitsFourWhenTheFileOnDiskDrifted) {
   ASSERT_EQ(wrote.exit_code, 0) << wrote.err;
   EXPECT_EQ(Json::parse(wrote.out),
             (Json{{"model", "fraud-detector"}, {"version", 1}, {"environment", "dev"}, {"namespace", "ml-dev"},
-                  {"image", k_image}, {"objects", 6}, {"file", "deploy/dev.yaml"}}));
+                  {"image", k_image}, {"objects", 6}, {"strategy", "direct"}, {"file", "deploy/dev.yaml"}}));
   auto clean = run_mlctl({"deploy", "render", "fraud-detector@production", "--env", "dev", "-o", "deploy/dev.yaml",
                           "--check"},
                          dir_.path());
@@ -79,6 +79,50 @@ TEST_F(DeployCliTest, CheckExitsFourWhenTheFileOnDiskDrifted) {
                           "deploy/dev.yaml", "--check"},
                          dir_.path());
   EXPECT_EQ(moved.exit_code, 4);
+}
+
+TEST_F(DeployCliTest, AbSplitsBetweenTheAliasedVersionAndTheCandidateOnIstio) {
+  const std::string image2 = "127.0.0.1:5000/fraud@sha256:" + std::string(64, 'f');
+  dir_.write("model.bin", "weights v3");
+  ASSERT_EQ(run_mlctl({"model", "register", "fraud-detector", "--artifact", "model.bin", "--image", image2}, dir_.path())
+                .exit_code,
+            0);
+  auto rendered = run_mlctl({"-o", "json", "deploy", "render", "fraud-detector@production", "--env", "prod", "--strategy",
+                             "ab", "--candidate", "@3", "--weight", "25", "--route-header", "x-user-group=beta"},
+                            dir_.path());
+  ASSERT_EQ(rendered.exit_code, 0) << rendered.err;
+  Json objects = Json::parse(rendered.out);
+  ASSERT_EQ(objects.size(), 11u);
+  EXPECT_EQ(objects[1]["metadata"]["name"], "fraud-detector-v1");
+  EXPECT_EQ(objects[2]["metadata"]["name"], "fraud-detector-v3");
+  EXPECT_EQ(objects[2]["spec"]["template"]["spec"]["containers"][0]["image"], image2);
+  const Json& http = objects[10]["spec"]["http"];
+  EXPECT_EQ(http[0]["match"][0]["headers"]["x-user-group"]["exact"], "beta");
+  EXPECT_EQ(http[1]["route"][0]["weight"], 75);
+  EXPECT_EQ(http[1]["route"][0]["destination"]["subset"], "v1");
+  EXPECT_EQ(http[1]["route"][1]["weight"], 25);
+  EXPECT_EQ(http[1]["route"][1]["destination"]["subset"], "v3");
+
+  auto wrong_target = run_mlctl({"deploy", "render", "fraud-detector@production", "--env", "prod", "--strategy", "ab",
+                                 "--target", "k8s", "--candidate", "@3", "-o", "x.yaml"},
+                                dir_.path());
+  EXPECT_EQ(wrong_target.exit_code, 2);
+  EXPECT_EQ(wrong_target.err, "mlctl: error: plain Kubernetes cannot split traffic by weight\nhint: use --target istio\n");
+  auto weight = run_mlctl({"deploy", "render", "fraud-detector@production", "--env", "prod", "--strategy", "ab",
+                           "--candidate", "@3", "--weight", "101", "-o", "x.yaml"},
+                          dir_.path());
+  EXPECT_EQ(weight.exit_code, 2);
+  EXPECT_EQ(weight.err, "mlctl: error: --weight 101: the candidate's percent is 0..100\n");
+  auto same = run_mlctl({"deploy", "render", "fraud-detector@production", "--env", "prod", "--strategy", "shadow",
+                         "--candidate", "@production", "-o", "x.yaml"},
+                        dir_.path());
+  EXPECT_EQ(same.exit_code, 2);
+  EXPECT_TRUE(same.err.starts_with("mlctl: error: the candidate is version 1, the stable version itself\n")) << same.err;
+  auto missing = run_mlctl({"deploy", "render", "fraud-detector@production", "--env", "prod", "--strategy", "ab",
+                            "--candidate", "@7", "-o", "x.yaml"},
+                           dir_.path());
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "x.yaml"));
 }
 
 TEST_F(DeployCliTest, BadInputIsAClearErrorAndWritesNothing) {
