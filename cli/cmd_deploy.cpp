@@ -65,6 +65,7 @@ deploy::ServedModel served_model(const Place& place, const std::string& ref, con
     throw Fatal{Error(Errc::precondition,
                       fmt::format("{} version {} records no serving image", version.name, version.version),
                       "register it with --image REF@DIGEST (as `mlctl build --push` prints it), or pass --image")};
+  const core::ServingConfig& serving = place.registry.project->serving;
   return {.project = place.registry.project->name,
           .model = version.name,
           .version = version.version,
@@ -72,8 +73,10 @@ deploy::ServedModel served_model(const Place& place, const std::string& ref, con
           .image = image,
           .environment = env.name,
           .namespace_name = env.namespace_name,
-          .resources = {},
-          .autoscaling = {}};
+          .resources = {.cpu = serving.cpu, .memory = serving.memory, .gpu = serving.gpu},
+          .autoscaling = {.min_replicas = serving.min_replicas,
+                          .max_replicas = serving.max_replicas,
+                          .cpu_utilization = serving.cpu_utilization}};
 }
 
 // What --strategy and --target ask for, checked before anything is read.

@@ -49,6 +49,20 @@ TEST_F(DeployCliTest, RendersTheAliasedVersionWithItsRegisteredImageIntoTheEnvir
       << "rendering twice gives the same bytes";
 }
 
+TEST_F(DeployCliTest, ServingSettingsInMlctlYamlShapeThePods) {
+  dir_.write("mlctl.yaml", "name: fraud\nversion: 1.0.0\nenvironments:\n  prod: {namespace: ml-prod, branch: main}\n"
+                           "serving:\n  resources: {cpu: '2', memory: 8Gi, gpu: 1}\n  autoscaling: {min: 2, max: 10, cpu: 50}\n");
+  auto rendered = run_mlctl({"-o", "json", "deploy", "render", "fraud-detector@production", "--env", "prod"}, dir_.path());
+  ASSERT_EQ(rendered.exit_code, 0) << rendered.err;
+  Json objects = Json::parse(rendered.out);
+  EXPECT_EQ(objects[1]["spec"]["replicas"], 2);
+  EXPECT_EQ(objects[1]["spec"]["template"]["spec"]["containers"][0]["resources"],
+            (Json{{"requests", {{"cpu", "2"}, {"memory", "8Gi"}, {"nvidia.com/gpu", "1"}}},
+                  {"limits", {{"memory", "8Gi"}, {"nvidia.com/gpu", "1"}}}}));
+  EXPECT_EQ(objects[3]["spec"]["maxReplicas"], 10);
+  EXPECT_EQ(objects[3]["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"], 50);
+}
+
 TEST_F(DeployCliTest, CheckExitsFourWhenTheFileOnDiskDrifted) {
   auto wrote = run_mlctl({"-o", "json", "deploy", "render", "fraud-detector@production", "--env", "dev", "-o",
                           "deploy/dev.yaml"},

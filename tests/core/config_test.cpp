@@ -104,6 +104,34 @@ TEST(ConfigTest, RegistryKeysAreReadAndOptional) {
             std::vector<std::string>{"mlctl.yaml:4:3: registry.databse: unknown key; did you mean 'database'?"});
 }
 
+TEST(ConfigTest, ServingKeysAreReadCheckedAndOptional) {
+  auto checked = parse_project("name: demo\nversion: 0.1.0\nserving:\n  resources: {cpu: 1500m, memory: 6Gi, gpu: 1}\n"
+                               "  autoscaling: {min: 2, max: 8, cpu: 55}\n",
+                               "mlctl.yaml", env_of({}));
+  ASSERT_TRUE(checked.project);
+  const ServingConfig& serving = checked.project->serving;
+  EXPECT_EQ(serving.cpu, "1500m");
+  EXPECT_EQ(serving.memory, "6Gi");
+  EXPECT_EQ(serving.gpu, 1);
+  EXPECT_EQ(serving.min_replicas, 2);
+  EXPECT_EQ(serving.max_replicas, 8);
+  EXPECT_EQ(serving.cpu_utilization, 55);
+  auto defaults = parse_project("name: demo\nversion: 0.1.0\nserving: {resources: {gpu: 2}}\n", "mlctl.yaml", env_of({}));
+  ASSERT_TRUE(defaults.project);
+  EXPECT_EQ(defaults.project->serving.cpu, "500m");
+  EXPECT_EQ(defaults.project->serving.memory, "1Gi");
+  EXPECT_EQ(defaults.project->serving.gpu, 2);
+  EXPECT_EQ(defaults.project->serving.max_replicas, 3);
+  EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nserving:\n  resources: {cpu: 2 cores, gpu: -1}\n"
+                        "  autoscaling: {min: 4, max: 2, cpu: 0}\n  replicas: 3\n"),
+            (std::vector<std::string>{
+                "mlctl.yaml:6:3: serving.replicas: unknown key (valid keys: resources, autoscaling)",
+                "mlctl.yaml:4:20: serving.resources.cpu: '2 cores' is not a CPU quantity",
+                "mlctl.yaml:4:34: serving.resources.gpu: '-1' is not a whole number from 0 to 64",
+                "mlctl.yaml:5:38: serving.autoscaling.cpu: '0' is not a whole number from 1 to 100",
+                "mlctl.yaml:5:16: serving.autoscaling: max (2) is below min (4)"}));
+}
+
 TEST(ConfigTest, UnknownKeyNamesLineColumnAndSuggestsNearest) {
   EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nimage:\n  repositry: x\n  base: scratch\n"),
             (std::vector<std::string>{
@@ -114,7 +142,7 @@ TEST(ConfigTest, UnknownKeyNamesLineColumnAndSuggestsNearest) {
 TEST(ConfigTest, UnknownKeyFarFromAnyListsValidKeys) {
   EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nzzzzzzzz: 1\n"),
             std::vector<std::string>{"mlctl.yaml:3:1: zzzzzzzz: unknown key (valid keys: name, version, image, "
-                                     "pipelines, model, environments, registry)"});
+                                     "pipelines, model, environments, registry, serving)"});
 }
 
 TEST(ConfigTest, WrongTypeNamesFieldAndExpectedType) {

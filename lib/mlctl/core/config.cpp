@@ -1,10 +1,12 @@
 #include <mlctl/core/config.hpp>
 
 #include <mlctl/core/fs.hpp>
+#include <mlctl/core/quantity.hpp>
 #include <mlctl/core/text.hpp>
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 
 #include <fmt/format.h>
 
@@ -110,6 +112,47 @@ RegistryConfig read_registry(YamlReader& r, const YamlNode& node) {
   return registry;
 }
 
+// A whole number in [low, high] at `key` of `node`, or `fallback` when the key is absent.
+int read_int(YamlReader& r, const YamlNode& node, std::string_view key, const std::string& path, int low, int high,
+             int fallback) {
+  auto text = r.string(node, key, path, Required::no);
+  if (!text) return fallback;
+  int value = 0;
+  auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (error != std::errc() || end != text->data() + text->size() || value < low || value > high) {
+    r.error(node[key], path, fmt::format("'{}' is not a whole number from {} to {}", *text, low, high));
+    return fallback;
+  }
+  return value;
+}
+
+ServingConfig read_serving(YamlReader& r, const YamlNode& node) {
+  ServingConfig serving;
+  if (!r.mapping(node, "serving", {"resources", "autoscaling"})) return serving;
+  if (YamlNode resources = node["resources"]; resources.is_defined() && !resources.is_null() &&
+                                              r.mapping(resources, "serving.resources", {"cpu", "memory", "gpu"})) {
+    if (auto cpu = r.string(resources, "cpu", "serving.resources.cpu", Required::no)) {
+      check(r, resources["cpu"], "serving.resources.cpu", check_cpu(*cpu));
+      serving.cpu = *cpu;
+    }
+    if (auto memory = r.string(resources, "memory", "serving.resources.memory", Required::no)) {
+      check(r, resources["memory"], "serving.resources.memory", check_memory(*memory));
+      serving.memory = *memory;
+    }
+    serving.gpu = read_int(r, resources, "gpu", "serving.resources.gpu", 0, 64, 0);
+  }
+  if (YamlNode scaling = node["autoscaling"]; scaling.is_defined() && !scaling.is_null() &&
+                                              r.mapping(scaling, "serving.autoscaling", {"min", "max", "cpu"})) {
+    serving.min_replicas = read_int(r, scaling, "min", "serving.autoscaling.min", 1, 1000, serving.min_replicas);
+    serving.max_replicas = read_int(r, scaling, "max", "serving.autoscaling.max", 1, 1000, serving.max_replicas);
+    serving.cpu_utilization = read_int(r, scaling, "cpu", "serving.autoscaling.cpu", 1, 100, serving.cpu_utilization);
+    if (serving.max_replicas < serving.min_replicas)
+      r.error(scaling, "serving.autoscaling",
+              fmt::format("max ({}) is below min ({})", serving.max_replicas, serving.min_replicas));
+  }
+  return serving;
+}
+
 std::vector<Environment> read_environments(YamlReader& r, const YamlNode& node) {
   std::vector<Environment> environments;
   if (!r.any_mapping(node, "environments")) return environments;
@@ -130,7 +173,8 @@ std::vector<Environment> read_environments(YamlReader& r, const YamlNode& node) 
 
 Project read_project(YamlReader& r, const YamlNode& root) {
   Project project;
-  if (!r.mapping(root, "", {"name", "version", "image", "pipelines", "model", "environments", "registry"})) return project;
+  if (!r.mapping(root, "", {"name", "version", "image", "pipelines", "model", "environments", "registry", "serving"}))
+    return project;
   project.name = r.string(root, "name", "name", Required::yes).value_or("");
   if (!project.name.empty()) check(r, root["name"], "name", check_dns1123_label(project.name));
   project.version = r.string(root, "version", "version", Required::yes).value_or("");
@@ -141,6 +185,7 @@ Project read_project(YamlReader& r, const YamlNode& root) {
   if (present("model")) project.model = read_model(r, root["model"]);
   if (present("environments")) project.environments = read_environments(r, root["environments"]);
   if (present("registry")) project.registry = read_registry(r, root["registry"]);
+  if (present("serving")) project.serving = read_serving(r, root["serving"]);
   if (project.model.name.empty()) project.model.name = project.name;
   if (project.model.flavor.empty()) project.model.flavor = "generic";
   return project;

@@ -45,6 +45,16 @@ struct RegistryConfig {
   std::string artifacts;  // an artifact store location (a path, s3://..., oci://...); empty: local
 };
 
+// How a model is served (mlctl deploy); every key optional.
+struct ServingConfig {
+  std::string cpu = "500m";    // requested per pod
+  std::string memory = "1Gi";  // requested and the limit
+  int gpu = 0;                 // nvidia.com/gpu per pod
+  int min_replicas = 1;
+  int max_replicas = 3;
+  int cpu_utilization = 70;    // the autoscaler's target, percent of the CPU request
+};
+
 struct Environment {
   std::string name;
   std::string namespace_name;
@@ -62,6 +72,7 @@ struct Project {
   ModelConfig model;
   std::vector<Environment> environments;  // in file order
   RegistryConfig registry;
+  ServingConfig serving;
 };
 
 // The outcome of checking a project file: every problem found, and the project when none was.
