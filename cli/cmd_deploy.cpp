@@ -4,6 +4,7 @@
 #include <mlctl/core/fs.hpp>
 #include <mlctl/deploy/istio.hpp>
 #include <mlctl/deploy/k8s.hpp>
+#include <mlctl/deploy/rollouts.hpp>
 #include <mlctl/models/registry.hpp>
 
 #include <fmt/format.h>
@@ -79,24 +80,36 @@ deploy::ServedModel served_model(const Place& place, const std::string& ref, con
                           .cpu_utilization = serving.cpu_utilization}};
 }
 
+// The target each strategy renders for unless told otherwise.
+std::string default_target(const std::string& strategy) {
+  if (strategy == "direct") return "k8s";
+  if (strategy == "canary") return "argo-rollouts";
+  return "istio";
+}
+
 // What --strategy and --target ask for, checked before anything is read.
 void check_strategy(const DeployFlags& flags) {
   const std::string& strategy = flags.strategy;
-  if (strategy != "direct" && strategy != "ab" && strategy != "shadow")
-    throw Fatal{Error(Errc::invalid, fmt::format("--strategy {}: expected direct, ab or shadow", strategy))};
-  std::string target = flags.target.empty() ? (strategy == "direct" ? "k8s" : "istio") : flags.target;
-  if (target != "k8s" && target != "istio")
-    throw Fatal{Error(Errc::invalid, fmt::format("--target {}: expected k8s or istio (argo-rollouts, kserve and "
+  if (strategy != "direct" && strategy != "ab" && strategy != "shadow" && strategy != "canary")
+    throw Fatal{Error(Errc::invalid, fmt::format("--strategy {}: expected direct, ab, shadow or canary", strategy))};
+  std::string target = flags.target.empty() ? default_target(strategy) : flags.target;
+  if (target != "k8s" && target != "istio" && target != "argo-rollouts")
+    throw Fatal{Error(Errc::invalid, fmt::format("--target {}: expected k8s, istio or argo-rollouts (kserve and "
                                                  "seldon are not there yet)", target))};
-  if (strategy == "direct" && target != "k8s")
-    throw Fatal{Error(Errc::invalid, "--strategy direct renders plain Kubernetes objects", "use --target k8s")};
-  if (strategy != "direct" && target != "istio")
-    throw Fatal{Error(Errc::invalid,
-                      fmt::format("plain Kubernetes cannot {} by weight", strategy == "ab" ? "split traffic" : "mirror traffic"),
-                      "use --target istio")};
-  if (strategy == "direct" && (!flags.candidate.empty() || !flags.route_header.empty()))
-    throw Fatal{Error(Errc::invalid, "--candidate and --route-header are for --strategy ab or shadow")};
-  if (strategy != "direct" && flags.candidate.empty())
+  if (target != default_target(strategy)) {
+    std::string why = strategy == "direct" ? "--strategy direct renders plain Kubernetes objects"
+                      : strategy == "canary"
+                          ? fmt::format("{} cannot step a canary and abort it on metrics", target == "k8s" ? "plain Kubernetes" : "Istio alone")
+                          : fmt::format("{} cannot {}", target == "k8s" ? "plain Kubernetes" : "Argo Rollouts",
+                                        strategy == "ab" ? "keep two versions side by side under a fixed split"
+                                                         : "mirror traffic to a second version");
+    throw Fatal{Error(Errc::invalid, why, fmt::format("use --target {}", default_target(strategy)))};
+  }
+  bool split = strategy == "ab" || strategy == "shadow";
+  if (!split && (!flags.candidate.empty() || !flags.route_header.empty()))
+    throw Fatal{Error(Errc::invalid, "--candidate and --route-header are for --strategy ab or shadow",
+                      strategy == "canary" ? "a canary rolls out the version MODEL names" : "")};
+  if (split && flags.candidate.empty())
     throw Fatal{Error(Errc::invalid, fmt::format("--strategy {} needs --candidate @VERSION", strategy))};
   if (flags.weight < 0 || flags.weight > 100)
     throw Fatal{Error(Errc::invalid, fmt::format("--weight {}: the candidate's percent is 0..100", flags.weight))};
@@ -112,6 +125,7 @@ std::optional<deploy::RouteHeader> route_header(const std::string& text) {
 
 std::vector<nlohmann::json> render(const DeployFlags& flags, const Place& place, const deploy::ServedModel& model) {
   if (flags.strategy == "direct") return unwrap(deploy::render_direct(model));
+  if (flags.strategy == "canary") return unwrap(deploy::render_canary({.model = model, .steps = {{10, "5m"}, {50, "10m"}}, .analysis = {}}));
   std::string candidate = flags.candidate.starts_with('@') ? flags.candidate : "@" + flags.candidate;
   deploy::TrafficSplit split{.stable = model,
                              .candidate = served_model(place, model.model + candidate, ""),
@@ -162,13 +176,14 @@ void run_render(Context& context, const DeployFlags& flags) {
 
 void add_deploy(CLI::App& app) {
   auto flags = std::make_shared<DeployFlags>();
-  CLI::App* group = app.add_subcommand("deploy", "Serving manifests for a registered model: Kubernetes, Istio A/B");
+  CLI::App* group = app.add_subcommand("deploy", "Serving manifests for a registered model: Kubernetes, Istio A/B, canaries");
   group->require_subcommand(0, 1);
   group->footer(R"(Examples:
   mlctl deploy render fraud-detector@production --env prod
   mlctl deploy render fraud-detector@production --env prod -o deploy/prod.yaml
   mlctl deploy render fraud-detector@production --env prod -o deploy/prod.yaml --check   # exit 4 on drift
-  mlctl deploy render fraud-detector@production --env prod --strategy ab --candidate @4 --weight 10)");
+  mlctl deploy render fraud-detector@production --env prod --strategy ab --candidate @4 --weight 10
+  mlctl deploy render fraud-detector@4 --env prod --strategy canary)");
 
   CLI::App* render = group->add_subcommand(
       "render", "Render the Kubernetes objects that serve a model version in an environment");
@@ -181,10 +196,11 @@ void add_deploy(CLI::App& app) {
   render->add_option("-o,--output-file", flags->output_file, "Write the manifests to FILE (default: stdout)")
       ->option_text("FILE");
   render->add_flag("--check", flags->check, "Compare with -o FILE instead of writing it; exit 4 when it differs");
-  render->add_option("--strategy", flags->strategy, "direct (default), ab (a weighted split) or shadow (mirroring)")
-      ->option_text("direct|ab|shadow");
-  render->add_option("--target", flags->target, "k8s (for direct) or istio (for ab and shadow)")
-      ->option_text("k8s|istio");
+  render->add_option("--strategy", flags->strategy,
+                     "direct (default), ab (a weighted split), shadow (mirroring) or canary (stepped, with analysis)")
+      ->option_text("direct|ab|shadow|canary");
+  render->add_option("--target", flags->target, "k8s (for direct), istio (ab, shadow) or argo-rollouts (canary)")
+      ->option_text("k8s|istio|argo-rollouts");
   render->add_option("--candidate", flags->candidate, "ab, shadow: the version tried next to MODEL's")
       ->option_text("@VERSION|@ALIAS");
   render->add_option("--weight", flags->weight, "ab, shadow: the candidate's percent of the traffic (default 10)")

@@ -121,7 +121,8 @@ TEST_F(DeployCliTest, AbSplitsBetweenTheAliasedVersionAndTheCandidateOnIstio) {
                                  "--target", "k8s", "--candidate", "@3", "-o", "x.yaml"},
                                 dir_.path());
   EXPECT_EQ(wrong_target.exit_code, 2);
-  EXPECT_EQ(wrong_target.err, "mlctl: error: plain Kubernetes cannot split traffic by weight\nhint: use --target istio\n");
+  EXPECT_EQ(wrong_target.err, "mlctl: error: plain Kubernetes cannot keep two versions side by side under a fixed split\n"
+                               "hint: use --target istio\n");
   auto weight = run_mlctl({"deploy", "render", "fraud-detector@production", "--env", "prod", "--strategy", "ab",
                            "--candidate", "@3", "--weight", "101", "-o", "x.yaml"},
                           dir_.path());
@@ -137,6 +138,30 @@ TEST_F(DeployCliTest, AbSplitsBetweenTheAliasedVersionAndTheCandidateOnIstio) {
                            dir_.path());
   EXPECT_EQ(missing.exit_code, 3);
   EXPECT_FALSE(std::filesystem::exists(dir_ / "x.yaml"));
+}
+
+TEST_F(DeployCliTest, CanaryRollsTheNamedVersionOutWithArgoRollouts) {
+  auto rendered = run_mlctl({"-o", "json", "deploy", "render", "fraud-detector@1", "--env", "prod", "--strategy", "canary"},
+                            dir_.path());
+  ASSERT_EQ(rendered.exit_code, 0) << rendered.err;
+  Json objects = Json::parse(rendered.out);
+  ASSERT_EQ(objects.size(), 9u);
+  EXPECT_EQ(objects[1]["kind"], "Rollout");
+  EXPECT_EQ(objects[1]["spec"]["template"]["spec"]["containers"][0]["image"], k_image);
+  EXPECT_EQ(objects[1]["spec"]["strategy"]["canary"]["steps"],
+            (Json{{{"setWeight", 10}}, {{"pause", {{"duration", "5m"}}}}, {{"setWeight", 50}},
+                  {{"pause", {{"duration", "10m"}}}}}));
+  EXPECT_EQ(objects[8]["kind"], "AnalysisTemplate");
+  auto istio = run_mlctl({"deploy", "render", "fraud-detector@1", "--env", "prod", "--strategy", "canary", "--target",
+                          "istio"},
+                         dir_.path());
+  EXPECT_EQ(istio.exit_code, 2);
+  EXPECT_EQ(istio.err, "mlctl: error: Istio alone cannot step a canary and abort it on metrics\n"
+                       "hint: use --target argo-rollouts\n");
+  auto kserve = run_mlctl({"deploy", "render", "fraud-detector@1", "--env", "prod", "--target", "kserve"}, dir_.path());
+  EXPECT_EQ(kserve.exit_code, 2);
+  EXPECT_EQ(kserve.err, "mlctl: error: --target kserve: expected k8s, istio or argo-rollouts (kserve and seldon are "
+                        "not there yet)\n");
 }
 
 TEST_F(DeployCliTest, BadInputIsAClearErrorAndWritesNothing) {

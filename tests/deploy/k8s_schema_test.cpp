@@ -2,6 +2,7 @@
 // read back from the YAML mlctl writes by PyYAML.
 #include <mlctl/deploy/istio.hpp>
 #include <mlctl/deploy/k8s.hpp>
+#include <mlctl/deploy/rollouts.hpp>
 
 #include <support/run.hpp>
 #include <support/temp_dir.hpp>
@@ -54,7 +55,23 @@ TEST(K8sSchemaTest, EveryRenderedObjectValidatesAgainstTheUpstreamSchema) {
   EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
   EXPECT_EQ(checked.out, "");
 
-  EXPECT_EQ(files.size(), 4u);
+  {
+    Canary canary;
+    canary.model = ServedModel{.project = "fraud",
+                               .model = "fraud-detector",
+                               .version = 5,
+                               .artifact_digest = "sha256:" + std::string(64, 'e'),
+                               .image = "registry.example/fraud@sha256:" + std::string(64, 'e'),
+                               .environment = "prod",
+                               .namespace_name = "ml-prod",
+                               .resources = {.cpu = "1", .memory = "2Gi", .gpu = 1},
+                               .autoscaling = {}};
+    canary.steps = {{5, "2m"}, {25, ""}, {60, "1h"}};
+    auto objects = render_canary(canary);
+    ASSERT_TRUE(objects) << objects.error().message();
+    files.push_back(dir.write("canary.yaml", manifest_yaml(*objects)).string());
+  }
+  EXPECT_EQ(files.size(), 5u);
   // The validator is not blind: an unknown field is refused.
   dir.write("bad.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {portz: []}\n");
   auto bad = mlctl::test::run_command({argv[0], argv[1], argv[2], (dir / "bad.yaml").string()}, dir.path());

@@ -2,7 +2,7 @@
 """Validates Kubernetes objects against the upstream schemas in tests/data/schemas.
 
 usage: validate_k8s.py SCHEMA_DIR FILE...
-SCHEMA_DIR is tests/data/schemas (kubernetes/ and istio/ below it).
+SCHEMA_DIR is tests/data/schemas (kubernetes/, istio/ and argo-rollouts/ below it).
 Each FILE is a YAML stream of objects ("---" between them); each object's apiVersion and kind
 pick its schema. Prints one line per error and exits 1 when an object is invalid, 2 on bad usage
 or an object of a kind it has no schema for.
@@ -23,6 +23,8 @@ SCHEMAS = {
     ("networking.k8s.io/v1", "NetworkPolicy"): "kubernetes/networkpolicy-networking-v1.json",
     ("networking.istio.io/v1beta1", "DestinationRule"): "istio/destinationrule_v1beta1.json",
     ("networking.istio.io/v1beta1", "VirtualService"): "istio/virtualservice_v1beta1.json",
+    ("argoproj.io/v1alpha1", "Rollout"): "argo-rollouts/rollout_v1alpha1.json",
+    ("argoproj.io/v1alpha1", "AnalysisTemplate"): "argo-rollouts/analysistemplate_v1alpha1.json",
 }
 
 
