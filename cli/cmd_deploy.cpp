@@ -7,13 +7,13 @@
 #include <mlctl/deploy/rollouts.hpp>
 #include <mlctl/models/registry.hpp>
 
+#include <optional>
+
 #include <fmt/format.h>
 
 namespace mlctl::cli {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 struct DeployFlags {
   std::string ref;
@@ -23,7 +23,7 @@ struct DeployFlags {
   std::string registry_db;
   bool check = false;
   std::string strategy = "direct";
-  std::string target;  // empty: the strategy's own (k8s for direct, istio for ab and shadow)
+  std::string target;  // empty: the strategy's own (see default_target)
   std::string candidate;
   int weight = 10;
   std::string route_header;
@@ -43,7 +43,7 @@ const core::Environment& environment(const core::Project& project, const std::st
 // Where the versions come from and go to.
 struct Place {
   RegistryPlace registry;
-  const core::Environment* environment = nullptr;
+  core::Environment environment;
 };
 
 Place place_of(const Context& context, const DeployFlags& flags) {
@@ -51,7 +51,7 @@ Place place_of(const Context& context, const DeployFlags& flags) {
   if (!place.registry.project)
     throw Fatal{Error(Errc::not_found, "no mlctl.yaml here or above: its environments name the namespaces",
                       "run in a project, or pass --config FILE")};
-  place.environment = &environment(*place.registry.project, flags.environment);
+  place.environment = environment(*place.registry.project, flags.environment);
   return place;
 }
 
@@ -60,7 +60,7 @@ Place place_of(const Context& context, const DeployFlags& flags) {
 deploy::ServedModel served_model(const Place& place, const std::string& ref, const std::string& image_flag) {
   models::Registry registry = open_registry(place.registry);
   models::VersionRecord version = unwrap(registry.version(unwrap(models::parse_ref(ref))));
-  const core::Environment& env = *place.environment;
+  const core::Environment& env = place.environment;
   std::string image = image_flag.empty() ? version.lineage.value("image", "") : image_flag;
   if (image.empty())
     throw Fatal{Error(Errc::precondition,
@@ -97,12 +97,11 @@ void check_strategy(const DeployFlags& flags) {
     throw Fatal{Error(Errc::invalid, fmt::format("--target {}: expected k8s, istio or argo-rollouts (kserve and "
                                                  "seldon are not there yet)", target))};
   if (target != default_target(strategy)) {
+    std::string_view who = target == "k8s" ? "plain Kubernetes" : target == "istio" ? "Istio alone" : "Argo Rollouts";
     std::string why = strategy == "direct" ? "--strategy direct renders plain Kubernetes objects"
-                      : strategy == "canary"
-                          ? fmt::format("{} cannot step a canary and abort it on metrics", target == "k8s" ? "plain Kubernetes" : "Istio alone")
-                          : fmt::format("{} cannot {}", target == "k8s" ? "plain Kubernetes" : "Argo Rollouts",
-                                        strategy == "ab" ? "keep two versions side by side under a fixed split"
-                                                         : "mirror traffic to a second version");
+                      : strategy == "canary" ? fmt::format("{} cannot step a canary and abort it on metrics", who)
+                      : strategy == "ab"     ? fmt::format("{} cannot keep two versions side by side under a fixed split", who)
+                                             : fmt::format("{} cannot mirror traffic to a second version", who);
     throw Fatal{Error(Errc::invalid, why, fmt::format("use --target {}", default_target(strategy)))};
   }
   bool split = strategy == "ab" || strategy == "shadow";
@@ -125,7 +124,11 @@ std::optional<deploy::RouteHeader> route_header(const std::string& text) {
 
 std::vector<nlohmann::json> render(const DeployFlags& flags, const Place& place, const deploy::ServedModel& model) {
   if (flags.strategy == "direct") return unwrap(deploy::render_direct(model));
-  if (flags.strategy == "canary") return unwrap(deploy::render_canary({.model = model, .steps = {{10, "5m"}, {50, "10m"}}, .analysis = {}}));
+  if (flags.strategy == "canary") {
+    deploy::Canary canary;  // the default steps and analysis
+    canary.model = model;
+    return unwrap(deploy::render_canary(canary));
+  }
   std::string candidate = flags.candidate.starts_with('@') ? flags.candidate : "@" + flags.candidate;
   deploy::TrafficSplit split{.stable = model,
                              .candidate = served_model(place, model.model + candidate, ""),
@@ -147,7 +150,7 @@ void run_render(Context& context, const DeployFlags& flags) {
                             {"environment", model.environment}, {"namespace", model.namespace_name},
                             {"image", model.image},         {"objects", objects.size()},
                             {"strategy", flags.strategy}};
-  if (flags.strategy != "direct") {
+  if (flags.strategy == "ab" || flags.strategy == "shadow") {
     summary["candidate"] = flags.candidate;
     summary["weight"] = flags.weight;
   }
