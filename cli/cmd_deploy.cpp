@@ -47,7 +47,7 @@ struct Place {
 };
 
 Place place_of(const Context& context, const DeployFlags& flags) {
-  Place place{.registry = locate_registry(context, {.database = flags.registry_db, .artifacts = {}})};
+  Place place{.registry = locate_registry(context, {.database = flags.registry_db, .artifacts = {}}), .environment = {}};
   if (!place.registry.project)
     throw Fatal{Error(Errc::not_found, "no mlctl.yaml here or above: its environments name the namespaces",
                       "run in a project, or pass --config FILE")};
