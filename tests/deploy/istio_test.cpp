@@ -1,3 +1,5 @@
+#include "served_models.hpp"
+
 #include <mlctl/deploy/istio.hpp>
 
 #include <gtest/gtest.h>
@@ -7,19 +9,13 @@ namespace {
 
 using Json = nlohmann::json;
 
-ServedModel version(std::int64_t number, char digest) {
-  return {.project = "fraud",
-          .model = "fraud-detector",
-          .version = number,
-          .artifact_digest = "sha256:" + std::string(64, digest),
-          .image = "registry.example/fraud/server@sha256:" + std::string(64, digest),
-          .environment = "prod",
-          .namespace_name = "ml-prod",
-          .resources = {},
-          .autoscaling = {}};
+TrafficSplit ninety_ten() {
+  return {.stable = test::fraud_detector(3, 'a'),
+          .candidate = test::fraud_detector(4, 'b'),
+          .weight = 10,
+          .mode = SplitMode::ab,
+          .route_header = {}};
 }
-
-TrafficSplit ninety_ten() { return {.stable = version(3, 'a'), .candidate = version(4, 'b'), .weight = 10}; }
 
 std::vector<std::string> names(const std::vector<Json>& objects) {
   std::vector<std::string> out;

@@ -1,5 +1,7 @@
 // Rendered objects against the upstream Kubernetes schemas (strict: unknown fields are refused),
 // read back from the YAML mlctl writes by PyYAML.
+#include "served_models.hpp"
+
 #include <mlctl/deploy/istio.hpp>
 #include <mlctl/deploy/k8s.hpp>
 #include <mlctl/deploy/rollouts.hpp>
@@ -16,39 +18,25 @@ TEST(K8sSchemaTest, EveryRenderedObjectValidatesAgainstTheUpstreamSchema) {
   mlctl::test::TempDir dir;
   std::vector<std::string> files;
   for (int gpu : {0, 2}) {
-    ServedModel model{.project = "fraud",
-                      .model = "fraud-detector",
-                      .version = 12,
-                      .artifact_digest = "sha256:" + std::string(64, 'c'),
-                      .image = "127.0.0.1:5000/fraud/server:0.1.0@sha256:" + std::string(64, 'd'),
-                      .environment = "dev",
-                      .namespace_name = "ml-dev",
-                      .resources = {.cpu = "250m", .memory = "512Mi", .gpu = gpu},
-                      .autoscaling = {}};
+    ServedModel model = test::fraud_detector(12, 'c');
+    model.image = "127.0.0.1:5000/fraud/server:0.1.0@sha256:" + std::string(64, 'd');
+    model.resources = {.cpu = "250m", .memory = "512Mi", .gpu = gpu};
     auto objects = render_direct(model);
     ASSERT_TRUE(objects) << objects.error().message();
     files.push_back(dir.write("gpu-" + std::to_string(gpu) + ".yaml", manifest_yaml(*objects)).string());
   }
   for (SplitMode mode : {SplitMode::ab, SplitMode::shadow}) {
-    ServedModel stable{.project = "fraud",
-                       .model = "fraud-detector",
-                       .version = 3,
-                       .artifact_digest = "sha256:" + std::string(64, 'a'),
-                       .image = "registry.example/fraud@sha256:" + std::string(64, 'a'),
-                       .environment = "prod",
-                       .namespace_name = "ml-prod",
-                       .resources = {},
-                       .autoscaling = {}};
-    ServedModel candidate = stable;
-    candidate.version = 4;
-    candidate.image = "registry.example/fraud@sha256:" + std::string(64, 'b');
-    TrafficSplit split{.stable = stable, .candidate = candidate, .weight = 10, .mode = mode, .route_header = {}};
+    TrafficSplit split{.stable = test::fraud_detector(3, 'a'),
+                       .candidate = test::fraud_detector(4, 'b'),
+                       .weight = 10,
+                       .mode = mode,
+                       .route_header = {}};
     if (mode == SplitMode::ab) split.route_header = RouteHeader{"x-user-group", "beta"};
     auto objects = render_istio(split);
     ASSERT_TRUE(objects) << objects.error().message();
     files.push_back(dir.write(mode == SplitMode::ab ? "ab.yaml" : "shadow.yaml", manifest_yaml(*objects)).string());
   }
-  std::vector<std::string> argv{"/usr/bin/python3", MLCTL_SOURCE_DIR "/tests/deploy/validate_k8s.py",
+  std::vector<std::string> argv{"/usr/bin/python3", MLCTL_SOURCE_DIR "/tests/support/validate_schemas.py",
                                 MLCTL_TEST_DATA "/schemas"};
   argv.insert(argv.end(), files.begin(), files.end());
   auto checked = mlctl::test::run_command(argv, dir.path());
@@ -57,15 +45,8 @@ TEST(K8sSchemaTest, EveryRenderedObjectValidatesAgainstTheUpstreamSchema) {
 
   {
     Canary canary;
-    canary.model = ServedModel{.project = "fraud",
-                               .model = "fraud-detector",
-                               .version = 5,
-                               .artifact_digest = "sha256:" + std::string(64, 'e'),
-                               .image = "registry.example/fraud@sha256:" + std::string(64, 'e'),
-                               .environment = "prod",
-                               .namespace_name = "ml-prod",
-                               .resources = {.cpu = "1", .memory = "2Gi", .gpu = 1},
-                               .autoscaling = {}};
+    canary.model = test::fraud_detector(5, 'e');
+    canary.model.resources = {.cpu = "1", .memory = "2Gi", .gpu = 1};
     canary.steps = {{5, "2m"}, {25, ""}, {60, "1h"}};
     auto objects = render_canary(canary);
     ASSERT_TRUE(objects) << objects.error().message();

@@ -1,3 +1,5 @@
+#include "served_models.hpp"
+
 #include <mlctl/deploy/k8s.hpp>
 
 #include <gtest/gtest.h>
@@ -7,27 +9,16 @@ namespace {
 
 using Json = nlohmann::json;
 
+using test::find;
+
 const std::string k_digest = "sha256:" + std::string(64, 'a');
-const std::string k_image = "registry.example/fraud/server@sha256:" + std::string(64, 'b');
+const std::string k_image = "registry.example/fraud/server@sha256:" + std::string(64, 'a');
 
 ServedModel fraud_detector() {
-  return {.project = "fraud",
-          .model = "fraud-detector",
-          .version = 3,
-          .artifact_digest = k_digest,
-          .image = k_image,
-          .environment = "prod",
-          .namespace_name = "ml-prod",
-          .resources = {.cpu = "2", .memory = "4Gi", .gpu = 1},
-          .autoscaling = {.min_replicas = 2, .max_replicas = 6, .cpu_utilization = 60}};
-}
-
-const Json& find(const std::vector<Json>& objects, std::string_view kind) {
-  for (const auto& object : objects)
-    if (object["kind"] == kind) return object;
-  static const Json none;
-  ADD_FAILURE() << "no " << kind;
-  return none;
+  ServedModel model = test::fraud_detector(3, 'a');
+  model.resources = {.cpu = "2", .memory = "4Gi", .gpu = 1};
+  model.autoscaling = {.min_replicas = 2, .max_replicas = 6, .cpu_utilization = 60};
+  return model;
 }
 
 TEST(K8sRenderTest, DirectRendersTheObjectsInApplyOrderWithOneNameAndLabels) {

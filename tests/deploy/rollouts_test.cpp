@@ -1,3 +1,5 @@
+#include "served_models.hpp"
+
 #include <mlctl/deploy/rollouts.hpp>
 
 #include <gtest/gtest.h>
@@ -7,26 +9,12 @@ namespace {
 
 using Json = nlohmann::json;
 
+using test::find;
+
 Canary fraud_canary() {
   Canary canary;
-  canary.model = {.project = "fraud",
-                  .model = "fraud-detector",
-                  .version = 5,
-                  .artifact_digest = "sha256:" + std::string(64, 'e'),
-                  .image = "registry.example/fraud@sha256:" + std::string(64, 'e'),
-                  .environment = "prod",
-                  .namespace_name = "ml-prod",
-                  .resources = {},
-                  .autoscaling = {}};
+  canary.model = test::fraud_detector(5, 'e');
   return canary;
-}
-
-const Json& find(const std::vector<Json>& objects, std::string_view kind) {
-  for (const auto& object : objects)
-    if (object["kind"] == kind) return object;
-  static const Json none;
-  ADD_FAILURE() << "no " << kind;
-  return none;
 }
 
 TEST(RolloutsRenderTest, TheRolloutStepsTheWeightsThroughIstioUnderAnalysis) {

@@ -19,9 +19,9 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 using namespace mlctl::pipeline::fixtures;
 
-constexpr std::string_view k_validate = MLCTL_SOURCE_DIR "/tests/pipeline_compile/validate_argo.py";
+constexpr std::string_view k_validate = MLCTL_SOURCE_DIR "/tests/support/validate_schemas.py";
 constexpr std::string_view k_yaml_matches = MLCTL_SOURCE_DIR "/tests/pipeline_compile/yaml_matches_json.py";
-constexpr std::string_view k_schemas = MLCTL_TEST_DATA "/schemas/argo";
+constexpr std::string_view k_schemas = MLCTL_TEST_DATA "/schemas";
 
 class SchemaTest : public ::testing::Test {
 protected:

@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""Validates Kubernetes objects against the upstream schemas in tests/data/schemas.
+"""Validates Kubernetes objects, built-in kinds and custom resources, against the upstream
+schemas in tests/data/schemas (kubernetes/, argo/, istio/, argo-rollouts/).
 
-usage: validate_k8s.py SCHEMA_DIR FILE...
-SCHEMA_DIR is tests/data/schemas (kubernetes/, istio/ and argo-rollouts/ below it).
-Each FILE is a YAML stream of objects ("---" between them); each object's apiVersion and kind
-pick its schema. Prints one line per error and exits 1 when an object is invalid, 2 on bad usage
-or an object of a kind it has no schema for.
+usage: validate_schemas.py SCHEMA_DIR FILE...
+Each FILE is a YAML stream of objects ("---" between them; JSON reads as YAML); each object's
+apiVersion and kind pick its schema. All files are checked in one process, because loading the
+schemas (up to a few MB each) is most of the time. Prints one line per error and exits 1 when an
+object is invalid, 2 on bad usage or an object of a kind it has no schema for.
 """
 import json
 import os
@@ -23,6 +24,9 @@ SCHEMAS = {
     ("networking.k8s.io/v1", "NetworkPolicy"): "kubernetes/networkpolicy-networking-v1.json",
     ("networking.istio.io/v1beta1", "DestinationRule"): "istio/destinationrule_v1beta1.json",
     ("networking.istio.io/v1beta1", "VirtualService"): "istio/virtualservice_v1beta1.json",
+    ("argoproj.io/v1alpha1", "Workflow"): "argo/workflow_v1alpha1.json",
+    ("argoproj.io/v1alpha1", "CronWorkflow"): "argo/cronworkflow_v1alpha1.json",
+    ("argoproj.io/v1alpha1", "WorkflowTemplate"): "argo/workflowtemplate_v1alpha1.json",
     ("argoproj.io/v1alpha1", "Rollout"): "argo-rollouts/rollout_v1alpha1.json",
     ("argoproj.io/v1alpha1", "AnalysisTemplate"): "argo-rollouts/analysistemplate_v1alpha1.json",
 }

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <mlctl/deploy/k8s.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+// What the deploy tests render: versions of one model in prod, and a lookup in what came out.
+namespace mlctl::deploy::test {
+
+// fraud-detector version `version` of project fraud in prod (ml-prod), its artifact and image
+// digests `digest` repeated 64 times, default resources and autoscaling.
+inline ServedModel fraud_detector(std::int64_t version, char digest) {
+  return {.project = "fraud",
+          .model = "fraud-detector",
+          .version = version,
+          .artifact_digest = "sha256:" + std::string(64, digest),
+          .image = "registry.example/fraud/server@sha256:" + std::string(64, digest),
+          .environment = "prod",
+          .namespace_name = "ml-prod",
+          .resources = {},
+          .autoscaling = {}};
+}
+
+// The first object of `kind` (a test failure when there is none).
+inline const nlohmann::json& find(const std::vector<nlohmann::json>& objects, std::string_view kind) {
+  for (const auto& object : objects)
+    if (object["kind"] == kind) return object;
+  static const nlohmann::json none;
+  ADD_FAILURE() << "no " << kind;
+  return none;
+}
+
+}  // namespace mlctl::deploy::test
