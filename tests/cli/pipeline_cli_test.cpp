@@ -165,13 +165,14 @@ bool alive(pid_t pid) { return ::kill(pid, 0) == 0; }
 TEST(PipelineCliTest, InterruptKillsEveryStepAndRecordsTheRunCancelled) {
   TempDir dir;
   // Each step records its shell's pid, then waits in a child process of its own (sleep).
-  // (Host steps run in the project's folder, here the pipeline file's.)
+  // (Host steps run in the project's folder, here the pipeline file's. Each pid file appears
+  // whole, renamed into place.)
   dir.write("slow.yaml", R"(name: slow
 steps:
   - name: one
-    command: [sh, -c, "echo $$ > one.pid; sleep 60; echo late"]
+    command: [sh, -c, "echo $$ > one.tmp && mv one.tmp one.pid; sleep 60; echo late"]
   - name: two
-    command: [sh, -c, "echo $$ > two.pid; sleep 60"]
+    command: [sh, -c, "echo $$ > two.tmp && mv two.tmp two.pid; sleep 60"]
   - name: after
     needs: [one]
     command: [sh, -c, "echo never"]

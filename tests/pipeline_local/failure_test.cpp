@@ -175,11 +175,12 @@ TEST_F(FailureTest, CancelFromAnotherThreadWakesTheRunner) {
   Pipeline pipeline = load(R"(name: long
 steps:
   - name: wait
-    command: [sh, -c, "echo $$ > wait.pid; exec sleep 60"]
+    command: [sh, -c, "echo $$ > wait.tmp && mv wait.tmp wait.pid; exec sleep 60"]
 )");
   CancelSignal cancel;
   RunOptions options = this->options();
   options.cancel = &cancel;
+  // The pid file appears whole (renamed into place), so the cancel never comes before the pid.
   std::thread canceller([&] {
     while (!std::filesystem::exists(dir_ / "wait.pid")) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     cancel.cancel();
