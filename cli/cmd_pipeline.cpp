@@ -58,10 +58,9 @@ void run_validate(Context& context, const PipelineFlags& flags) {
 
 // A recorded run, when `name` is none of the project's pipelines and no file.
 std::optional<pipeline::RunRecord> find_run(const Context& context, const PipelineFlags& flags) {
-  RegistryPlace place = locate_registry(context, flags.registry, fs::current_path());
-  std::error_code ec;
-  if (!fs::exists(place.database, ec)) return std::nullopt;
-  auto store = unwrap(pipeline::RunStore::open(place.database));
+  auto database = runs_database(context, flags);
+  if (!database) return std::nullopt;
+  auto store = unwrap(pipeline::RunStore::open(*database));
   auto run = store.get(flags.pipeline);
   if (!run && run.error().code() == Errc::not_found) return std::nullopt;
   return unwrap(std::move(run));
@@ -105,6 +104,13 @@ fs::path pipeline_file(const Context& context, const std::string& name_or_path) 
   for (const auto& [name, file] : pipelines)
     if (name == name_or_path) return core::display_path(file);
   throw Fatal{no_such_pipeline(name_or_path, pipelines)};
+}
+
+std::optional<fs::path> runs_database(const Context& context, const PipelineFlags& flags) {
+  RegistryPlace place = locate_registry(context, flags.registry, fs::current_path());
+  std::error_code ec;
+  if (!fs::exists(place.database, ec)) return std::nullopt;
+  return place.database;
 }
 
 std::map<std::string, std::string> parse_params(const std::vector<std::string>& pairs) {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +61,10 @@ struct PipelineFlags {
 // A pipeline NAME from the project's `pipelines`, or the path of a pipeline file (which needs
 // no mlctl.yaml around it).
 std::filesystem::path pipeline_file(const Context& context, const std::string& name_or_path);
+
+// The database runs are recorded in, if it exists (reading runs never creates one): the project's,
+// or without a project .mlctl/registry.db in the current folder.
+std::optional<std::filesystem::path> runs_database(const Context& context, const PipelineFlags& flags);
 
 // NAME=VALUE pairs of --param; fails (invalid) naming the flag on a pair without '='.
 std::map<std::string, std::string> parse_params(const std::vector<std::string>& pairs);

@@ -149,18 +149,17 @@ void run_run(Context& context, const PipelineFlags& flags) {
   exit_with(run);
 }
 
-// The database a read of runs uses; not_found when no run was ever recorded there.
-fs::path runs_database(const Context& context, const PipelineFlags& flags) {
-  RegistryPlace place = locate_registry(context, flags.registry, fs::current_path());
-  std::error_code ec;
-  if (!fs::exists(place.database, ec))
-    throw Fatal{Error(Errc::not_found, fmt::format("no runs recorded: {} does not exist", core::display_path(place.database)),
+// The database a read of runs uses; not_found when no run was ever recorded.
+fs::path recorded_runs(const Context& context, const PipelineFlags& flags) {
+  auto database = runs_database(context, flags);
+  if (!database)
+    throw Fatal{Error(Errc::not_found, "no runs recorded here: there is no registry database yet",
                       "run a pipeline first: mlctl pipeline run NAME")};
-  return place.database;
+  return *database;
 }
 
 void run_runs(Context& context, const PipelineFlags& flags) {
-  auto store = unwrap(pipeline::RunStore::open(runs_database(context, flags)));
+  auto store = unwrap(pipeline::RunStore::open(recorded_runs(context, flags)));
   auto runs = unwrap(store.list({.pipeline = flags.pipeline, .limit = flags.limit}));
   nlohmann::json document = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows = {{"RUN", "PIPELINE", "STATUS", "STARTED", "STEPS"}};
@@ -182,7 +181,7 @@ std::string metrics_text(const nlohmann::json& metrics) {
 }
 
 void run_show(Context& context, const PipelineFlags& flags) {
-  auto store = unwrap(pipeline::RunStore::open(runs_database(context, flags)));
+  auto store = unwrap(pipeline::RunStore::open(recorded_runs(context, flags)));
   RunRecord run = unwrap(store.get(flags.pipeline));
   std::vector<std::vector<std::string>> rows = {{"STEP", "STATUS", "DURATION", "METRICS", "MESSAGE"}};
   for (const auto& step : run.steps)

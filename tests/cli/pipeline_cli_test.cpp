@@ -158,6 +158,13 @@ steps:
   EXPECT_EQ(malformed.err, "mlctl: error: --param lr: expected NAME=VALUE\n");
   auto no_run = run_mlctl({"pipeline", "show", "20000101-000000-000000"}, dir.path());
   EXPECT_EQ(no_run.exit_code, 3);
+  // Where nothing ever ran, reading runs says so and creates nothing.
+  TempDir empty;
+  auto none = run_mlctl({"pipeline", "runs"}, empty.path());
+  EXPECT_EQ(none.exit_code, 3);
+  EXPECT_EQ(none.err, "mlctl: error: no runs recorded here: there is no registry database yet\n"
+                      "hint: run a pipeline first: mlctl pipeline run NAME\n");
+  EXPECT_FALSE(fs::exists(empty / ".mlctl"));
 }
 
 bool alive(pid_t pid) { return ::kill(pid, 0) == 0; }

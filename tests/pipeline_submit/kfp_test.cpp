@@ -17,7 +17,7 @@ std::string token() { return std::string(FakeKfp::k_token); }
 class KfpClientTest : public ::testing::Test {
 protected:
   KfpSubmit submit(std::string version) const {
-    return KfpSubmit{"train", "", std::move(version), spec_, "train 2024-05-01", {{"lr", "0.05"}}, "", ""};
+    return KfpSubmit{"train", "", std::move(version), spec_, "train 2024-05-01", {{"lr", "0.05"}}, "", "", ""};
   }
 
   std::string url(std::string_view path) const { return kfp_.url() + std::string(path); }

@@ -180,23 +180,15 @@ Result<ArgoStatus> argo_status(const ArgoServer& server, std::string_view namesp
 Result<ArgoStatus> argo_wait(const ArgoServer& server, std::string_view namespace_name, std::string_view name,
                              const WaitOptions& options, Clock& clock,
                              const std::function<void(const ArgoStatus&)>& on_poll) {
-  ArgoStatus last;
-  auto polled = poll_until_done(
-      [&]() -> Result<bool> {
-        auto status = argo_status(server, namespace_name, name);
-        if (!status) return std::unexpected(status.error());
-        last = std::move(*status);
-        if (on_poll) on_poll(last);
-        return is_final(last.phase);
-      },
-      options, clock);
-  if (!polled) return std::unexpected(polled.error());
-  if (*polled == Polled::timed_out)
-    return fail(Errc::failed,
-                fmt::format("waiting for workflow {} in namespace {}: still {} after {}", name, namespace_name,
-                            to_string(last.phase), describe_duration(options.timeout)),
-                "the workflow goes on running: ask for its status again later");
-  return last;
+  return wait_for_final<ArgoStatus>(
+      [&] { return argo_status(server, namespace_name, name); },
+      [](const ArgoStatus& status) { return is_final(status.phase); }, on_poll, options, clock,
+      [&](const ArgoStatus& last) {
+        return Error(Errc::failed,
+                     fmt::format("waiting for workflow {} in namespace {}: still {} after {}", name, namespace_name,
+                                 to_string(last.phase), describe_duration(options.timeout)),
+                     "the workflow goes on running: ask for its status again later");
+      });
 }
 
 Result<std::vector<ArgoLogLine>> parse_argo_log_stream(std::string_view body) {

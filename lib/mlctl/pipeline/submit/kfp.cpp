@@ -211,23 +211,14 @@ Result<KfpRun> kfp_run_status(const KfpServer& server, std::string_view run_id) 
 
 Result<KfpRun> kfp_wait_run(const KfpServer& server, std::string_view run_id, const WaitOptions& options, Clock& clock,
                             const std::function<void(const KfpRun&)>& on_poll) {
-  KfpRun last;
-  auto polled = poll_until_done(
-      [&]() -> Result<bool> {
-        auto run = kfp_run_status(server, run_id);
-        if (!run) return std::unexpected(run.error());
-        last = std::move(*run);
-        if (on_poll) on_poll(last);
-        return is_final(last.state);
-      },
-      options, clock);
-  if (!polled) return std::unexpected(polled.error());
-  if (*polled == Polled::timed_out)
-    return fail(Errc::failed,
-                fmt::format("waiting for run {}: still {} after {}", run_id, to_string(last.state),
-                            describe_duration(options.timeout)),
-                "the run goes on: ask for its status again later");
-  return last;
+  return wait_for_final<KfpRun>(
+      [&] { return kfp_run_status(server, run_id); }, [](const KfpRun& run) { return is_final(run.state); }, on_poll,
+      options, clock, [&](const KfpRun& last) {
+        return Error(Errc::failed,
+                     fmt::format("waiting for run {}: still {} after {}", run_id, to_string(last.state),
+                                 describe_duration(options.timeout)),
+                     "the run goes on: ask for its status again later");
+      });
 }
 
 Result<KfpSubmitted> submit_kfp(const KfpServer& server, const KfpSubmit& submit) {
