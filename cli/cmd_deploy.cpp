@@ -71,6 +71,8 @@ deploy::ServedModel served_model(const Place& place, const std::string& ref, con
           .model = version.name,
           .version = version.version,
           .artifact_digest = version.artifact.digest,
+          .artifact_uri = version.artifact.uri,
+          .flavor = version.flavor,
           .image = image,
           .environment = env.name,
           .namespace_name = env.namespace_name,

@@ -12,12 +12,14 @@
 namespace mlctl::deploy::test {
 
 // fraud-detector version `version` of project fraud in prod (ml-prod), its artifact and image
-// digests `digest` repeated 64 times, default resources and autoscaling.
+// digests `digest` repeated 64 times, a pickled sklearn model in S3, default resources and autoscaling.
 inline ServedModel fraud_detector(std::int64_t version, char digest) {
   return {.project = "fraud",
           .model = "fraud-detector",
           .version = version,
           .artifact_digest = "sha256:" + std::string(64, digest),
+          .artifact_uri = "s3://models/fraud-detector/" + std::to_string(version) + "/model.pkl",
+          .flavor = "sklearn",
           .image = "registry.example/fraud/server@sha256:" + std::string(64, digest),
           .environment = "prod",
           .namespace_name = "ml-prod",

@@ -30,6 +30,8 @@ struct ServedModel {
   std::string model;            // the registry name, a DNS-1123 label: the objects' name
   std::int64_t version = 0;
   std::string artifact_digest;  // "sha256:<hex>" of the registered artifact
+  std::string artifact_uri;     // where the artifact is stored: file://, s3://, oci://
+  std::string flavor = "generic";  // what made it (sklearn, ...), as registered
   std::string image;            // the serving image, REF@sha256:<hex>
   std::string environment;      // "prod"
   std::string namespace_name;   // "ml-prod"
