@@ -73,7 +73,8 @@ struct AuditEntry {
   std::string name{};
   std::string time{};
   std::string actor{};
-  std::string action{};  // register, alias.set, alias.move, alias.unset, archive, restore
+  std::string action{};  // register, alias.set, alias.move, alias.unset, archive, restore, model.update,
+                         // rollout.weight, rollout.promote, rollout.abort
   std::optional<std::string> alias{};
   std::optional<std::int64_t> version{};
   std::optional<std::string> old_value{};
@@ -127,6 +128,31 @@ struct AliasChange {
   std::optional<std::int64_t> new_version{};
 };
 
+// How a model's traffic is split in one environment: the stable version answers, and while a
+// candidate is tried it gets `weight` percent.
+struct RolloutState {
+  std::string name{};
+  std::string environment{};
+  std::string strategy{};  // "ab" (Istio weights) or "canary" (Argo Rollouts)
+  std::int64_t stable = 0;
+  std::optional<std::int64_t> candidate{};
+  int weight = 0;  // the candidate's percent, 0..100; 0 without a candidate
+  std::string updated_at{};
+
+  nlohmann::json to_json() const;
+};
+
+// A change of weight asked for by `mlctl rollout set-weight`.
+struct WeightChange {
+  std::string environment{};
+  std::string strategy{};  // "ab" or "canary"; an active rollout keeps its own
+  std::int64_t candidate = 0;
+  int weight = 0;
+};
+
+// The alias a promoted candidate gets, and where a rollout's first stable version comes from.
+inline constexpr std::string_view k_production_alias = "production";
+
 class Registry {
 public:
   // Opens (or creates) the database and applies any pending schema migrations.
@@ -153,6 +179,24 @@ public:
                               const Change& change);
   Result<void> set_archived(std::string_view name, std::int64_t version, bool archived, const Change& change);
 
+  // The rollout of a model in an environment; nullopt when none was ever started there.
+  Result<std::optional<RolloutState>> rollout(std::string_view name, std::string_view environment);
+  // Every environment's rollout of the model, by environment.
+  Result<std::vector<RolloutState>> rollouts(std::string_view name);
+  // Sends `weight` percent to the candidate, in one transaction with a "rollout.weight" audit
+  // entry (old and new state as JSON). The first change in an environment starts the rollout
+  // with the version the production alias names as stable (precondition when there is none).
+  // Fails on an unknown or archived candidate, the stable version as candidate, a weight outside
+  // 0..100, a canary at weight 0, another candidate while one is tried (abort or promote it
+  // first) or a strategy other than the running one. Setting what is already set writes nothing.
+  Result<RolloutState> set_rollout_weight(std::string_view name, const WeightChange& weight, const Change& change);
+  // The candidate becomes the stable version and the production alias at 100%, in one
+  // transaction ("rollout.promote" and the alias move in the audit log). Precondition when no
+  // candidate is tried.
+  Result<RolloutState> promote_rollout(std::string_view name, std::string_view environment, const Change& change);
+  // Back to 100% stable ("rollout.abort"); precondition when no candidate is tried.
+  Result<RolloutState> abort_rollout(std::string_view name, std::string_view environment, const Change& change);
+
   Result<std::vector<AuditEntry>> history(std::string_view name, const std::optional<std::string>& alias);
   // Where each alias (or the one given) pointed at `time` (stored form); nullopt: unset then.
   Result<std::map<std::string, std::optional<std::int64_t>>> aliases_at(std::string_view name, const std::string& time,
@@ -174,6 +218,9 @@ private:
   Result<AliasChange> write_alias(std::int64_t model, std::string_view alias, std::optional<std::int64_t> version,
                                   const Change& change);
   Result<void> audit(std::int64_t model, const AuditEntry& entry);
+  Result<std::optional<RolloutState>> rollout_of(std::int64_t model, std::string_view name, std::string_view environment);
+  Result<RolloutState> write_rollout(std::int64_t model, const std::optional<RolloutState>& old, RolloutState state,
+                                     std::string_view action, const Change& change);
   Result<std::vector<std::string>> aliases_of(std::int64_t model, std::int64_t version);
   // Alias -> version, sorted by alias.
   Result<std::map<std::string, std::int64_t>> aliases_of_model(std::int64_t model);

@@ -99,7 +99,24 @@ CREATE TABLE run_steps(
   PRIMARY KEY(run_id, position)) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 2> k_migrations = {k_v1, k_v2};
+// Version 3: where each model's traffic goes in each environment (`mlctl rollout`). One row per
+// (model, environment): the stable version, and a candidate with its percent while one is tried.
+// Every change also goes to the audit log, in the same transaction.
+constexpr std::string_view k_v3 = R"sql(
+CREATE TABLE rollouts(
+  model_id INTEGER NOT NULL REFERENCES models(id),
+  environment TEXT NOT NULL,
+  strategy TEXT NOT NULL,
+  stable INTEGER NOT NULL,
+  candidate INTEGER,
+  weight INTEGER NOT NULL DEFAULT 0 CHECK(weight BETWEEN 0 AND 100),
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY(model_id, environment),
+  FOREIGN KEY(model_id, stable) REFERENCES versions(model_id, version),
+  FOREIGN KEY(model_id, candidate) REFERENCES versions(model_id, version)) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 3> k_migrations = {k_v1, k_v2, k_v3};
 
 }  // namespace
 
