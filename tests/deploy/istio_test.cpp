@@ -111,14 +111,14 @@ TEST(IstioRenderTest, WhatCannotBeSplitIsRefused) {
   split.weight = -1;
   EXPECT_EQ(error_of(split), "weight: -1 is not a percentage (0..100)");
   split = ninety_ten();
-  split.candidate.version = 3;
+  split.candidate->version = 3;
   EXPECT_EQ(error_of(split), "the candidate is version 3, the stable version itself");
   split = ninety_ten();
-  split.candidate.namespace_name = "ml-dev";
+  split.candidate->namespace_name = "ml-dev";
   EXPECT_EQ(error_of(split), "a split is between versions of one model in one place, not "
                              "fraud-detector/prod/ml-prod and fraud-detector/prod/ml-dev");
   split = ninety_ten();
-  split.candidate.image = "registry.example/fraud/server:4";
+  split.candidate->image = "registry.example/fraud/server:4";
   EXPECT_EQ(error_of(split), "candidate: image: 'registry.example/fraud/server:4' is not pinned by a digest");
   split = ninety_ten();
   split.route_header = RouteHeader{"X-User-Group", "beta"};
@@ -126,6 +126,30 @@ TEST(IstioRenderTest, WhatCannotBeSplitIsRefused) {
   split.route_header = RouteHeader{"x-user-group", "beta"};
   split.mode = SplitMode::shadow;
   EXPECT_EQ(error_of(split), "a shadow gets a copy of the traffic; a route header would send users to it");
+  split = ninety_ten();
+  split.candidate.reset();
+  split.route_header = RouteHeader{"x-user-group", "beta"};
+  EXPECT_EQ(error_of(split), "a route header sends a cohort to a candidate: name one");
+}
+
+TEST(IstioRenderTest, WithoutACandidateTheStableVersionGetsEverything) {
+  TrafficSplit split = ninety_ten();
+  split.candidate.reset();
+  split.route_header.reset();
+  auto objects = render_istio(split);
+  ASSERT_TRUE(objects) << objects.error().message();
+  std::vector<std::string> kinds;
+  for (const auto& object : *objects) kinds.push_back(object["kind"].get<std::string>() + "/" + object["metadata"]["name"].get<std::string>());
+  EXPECT_EQ(kinds, (std::vector<std::string>{"ServiceAccount/fraud-detector", "Deployment/fraud-detector-v3",
+                                             "HorizontalPodAutoscaler/fraud-detector-v3",
+                                             "PodDisruptionBudget/fraud-detector-v3", "Service/fraud-detector",
+                                             "NetworkPolicy/fraud-detector", "DestinationRule/fraud-detector",
+                                             "VirtualService/fraud-detector"}));
+  EXPECT_EQ(test::find(*objects, "DestinationRule")["spec"]["subsets"],
+            Json::parse(R"([{"name":"v3","labels":{"mlctl.dev/model-version":"3"}}])"));
+  EXPECT_EQ(test::find(*objects, "VirtualService")["spec"]["http"],
+            Json::parse(R"([{"name":"split","route":[{"destination":{"host":"fraud-detector.ml-prod.svc.cluster.local",
+                        "port":{"number":80},"subset":"v3"},"weight":100}]}])"));
 }
 
 }  // namespace

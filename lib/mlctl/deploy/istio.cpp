@@ -13,13 +13,8 @@ namespace {
 
 std::string subset(const ServedModel& model) { return fmt::format("v{}", model.version); }
 
-// The in-mesh name clients use, so the routes apply to every caller in the cluster.
-std::string host(const ServedModel& model) {
-  return fmt::format("{}.{}.svc.cluster.local", model.model, model.namespace_name);
-}
-
 Json destination(const ServedModel& model) {
-  return {{"host", host(model)}, {"subset", subset(model)}, {"port", {{"number", 80}}}};
+  return {{"host", mesh_host(model)}, {"subset", subset(model)}, {"port", {{"number", 80}}}};
 }
 
 Json destination_rule(const TrafficSplit& split) {
@@ -27,30 +22,39 @@ Json destination_rule(const TrafficSplit& split) {
   auto version_subset = [](const ServedModel& model) {
     return Json{{"name", subset(model)}, {"labels", {{"mlctl.dev/model-version", std::to_string(model.version)}}}};
   };
-  result["spec"] = {{"host", host(split.stable)},
-                    {"subsets", {version_subset(split.stable), version_subset(split.candidate)}}};
+  Json subsets = {version_subset(split.stable)};
+  if (split.candidate) subsets.push_back(version_subset(*split.candidate));
+  result["spec"] = {{"host", mesh_host(split.stable)}, {"subsets", subsets}};
+  return result;
+}
+
+Json routes(const TrafficSplit& split) {
+  if (!split.candidate)
+    return Json::array({{{"name", "split"}, {"route", {{{"destination", destination(split.stable)}, {"weight", 100}}}}}});
+  const ServedModel& candidate = *split.candidate;
+  Json result = Json::array();
+  if (split.route_header)
+    result.push_back({{"name", "cohort"},
+                      {"match", {{{"headers", {{split.route_header->name, {{"exact", split.route_header->value}}}}}}}},
+                      {"route", {{{"destination", destination(candidate)}}}}});
+  if (split.mode == SplitMode::shadow) {
+    Json mirror = destination(candidate);
+    result.push_back({{"name", "shadow"},
+                      {"route", {{{"destination", destination(split.stable)}, {"weight", 100}}}},
+                      {"mirror", mirror},
+                      {"mirrorPercentage", {{"value", split.weight}}}});
+  } else {
+    result.push_back({{"name", "split"},
+                      {"route",
+                       {{{"destination", destination(split.stable)}, {"weight", 100 - split.weight}},
+                        {{"destination", destination(candidate)}, {"weight", split.weight}}}}});
+  }
   return result;
 }
 
 Json virtual_service(const TrafficSplit& split) {
-  Json routes = Json::array();
-  if (split.route_header)
-    routes.push_back({{"name", "cohort"},
-                      {"match", {{{"headers", {{split.route_header->name, {{"exact", split.route_header->value}}}}}}}},
-                      {"route", {{{"destination", destination(split.candidate)}}}}});
-  if (split.mode == SplitMode::shadow) {
-    routes.push_back({{"name", "shadow"},
-                      {"route", {{{"destination", destination(split.stable)}, {"weight", 100}}}},
-                      {"mirror", {{"host", host(split.candidate)}, {"subset", subset(split.candidate)}, {"port", {{"number", 80}}}}},
-                      {"mirrorPercentage", {{"value", split.weight}}}});
-  } else {
-    routes.push_back({{"name", "split"},
-                      {"route",
-                       {{{"destination", destination(split.stable)}, {"weight", 100 - split.weight}},
-                        {{"destination", destination(split.candidate)}, {"weight", split.weight}}}}});
-  }
   Json result = object("networking.istio.io/v1beta1", "VirtualService", split.stable);
-  result["spec"] = {{"hosts", {host(split.stable)}}, {"http", routes}};
+  result["spec"] = {{"hosts", {mesh_host(split.stable)}}, {"http", routes(split)}};
   return result;
 }
 
@@ -60,12 +64,16 @@ bool header_name(std::string_view name) {
 }
 
 Result<void> check_split(const TrafficSplit& split) {
-  for (const auto* model : {&split.stable, &split.candidate})
-    if (auto ok = check_served_model(*model); !ok)
-      return fail(Errc::invalid, fmt::format("{}: {}", model == &split.stable ? "stable" : "candidate",
-                                             ok.error().message()), ok.error().hint());
+  if (auto ok = check_served_model(split.stable); !ok)
+    return fail(Errc::invalid, fmt::format("stable: {}", ok.error().message()), ok.error().hint());
+  if (!split.candidate) {
+    if (split.route_header) return fail(Errc::invalid, "a route header sends a cohort to a candidate: name one");
+    return {};
+  }
   const ServedModel& a = split.stable;
-  const ServedModel& b = split.candidate;
+  const ServedModel& b = *split.candidate;
+  if (auto ok = check_served_model(b); !ok)
+    return fail(Errc::invalid, fmt::format("candidate: {}", ok.error().message()), ok.error().hint());
   if (a.model != b.model || a.environment != b.environment || a.namespace_name != b.namespace_name)
     return fail(Errc::invalid, fmt::format("a split is between versions of one model in one place, not {}/{}/{} and {}/{}/{}",
                                            a.model, a.environment, a.namespace_name, b.model, b.environment,
@@ -89,12 +97,14 @@ Result<void> check_split(const TrafficSplit& split) {
 
 Result<std::vector<nlohmann::json>> render_istio(const TrafficSplit& split) {
   if (auto ok = check_split(split); !ok) return std::unexpected(ok.error());
-  Workload stable = one_version(split.stable);
-  Workload candidate = one_version(split.candidate);
-  return std::vector<Json>{service_account(split.stable), deployment(stable),         deployment(candidate),
-                           autoscaler(stable),            autoscaler(candidate),      disruption_budget(stable),
-                           disruption_budget(candidate),  service(split.stable),      network_policy(split.stable),
-                           destination_rule(split),       virtual_service(split)};
+  std::vector<Workload> versions{one_version(split.stable)};
+  if (split.candidate) versions.push_back(one_version(*split.candidate));
+  std::vector<Json> objects{service_account(split.stable)};
+  for (const auto& make : {deployment, autoscaler, disruption_budget})
+    for (const Workload& workload : versions) objects.push_back(make(workload));
+  for (Json object : {service(split.stable), network_policy(split.stable), destination_rule(split), virtual_service(split)})
+    objects.push_back(std::move(object));
+  return objects;
 }
 
 }  // namespace mlctl::deploy

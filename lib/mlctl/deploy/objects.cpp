@@ -113,6 +113,10 @@ Json service(const ServedModel& model) {
   return result;
 }
 
+std::string mesh_host(const ServedModel& model) {
+  return fmt::format("{}.{}.svc.cluster.local", model.model, model.namespace_name);
+}
+
 Json service_account(const ServedModel& model) {
   Json result = object("v1", "ServiceAccount", model);
   result["automountServiceAccountToken"] = false;

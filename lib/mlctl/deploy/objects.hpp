@@ -32,6 +32,9 @@ Json labels(const ServedModel& model);
 Json object(std::string api_version, std::string kind, const ServedModel& model, const std::string& name);
 Json object(std::string api_version, std::string kind, const ServedModel& model);
 
+// The Service's in-mesh name, the host clients call, so routes apply to every caller in the cluster.
+std::string mesh_host(const ServedModel& model);
+
 Json service_account(const ServedModel& model);
 Json deployment(const Workload& workload);
 Json service(const ServedModel& model);

@@ -10,10 +10,6 @@ namespace mlctl::deploy {
 
 namespace {
 
-std::string host(const ServedModel& model) {
-  return fmt::format("{}.{}.svc.cluster.local", model.model, model.namespace_name);
-}
-
 Json rollout(const Canary& canary) {
   const ServedModel& model = canary.model;
   // The pods exactly as the direct strategy runs them.
@@ -40,7 +36,7 @@ Json rollout(const Canary& canary) {
           {"analysis",
            {{"templates", {{{"templateName", model.model}}}},
             {"startingStep", 1},
-            {"args", {{{"name", "service"}, {"value", host(model)}}}}}}}}}}};
+            {"args", {{{"name", "service"}, {"value", mesh_host(model)}}}}}}}}}}};
   return result;
 }
 
@@ -53,7 +49,7 @@ Json rollout_autoscaler(const ServedModel& model) {
 // Argo Rollouts adds the pod template hash to each subset's labels as it goes.
 Json destination_rule(const ServedModel& model) {
   Json result = object("networking.istio.io/v1beta1", "DestinationRule", model);
-  result["spec"] = {{"host", host(model)},
+  result["spec"] = {{"host", mesh_host(model)},
                     {"subsets", {{{"name", "stable"}, {"labels", selector_labels(model)}},
                                  {{"name", "canary"}, {"labels", selector_labels(model)}}}}};
   return result;
@@ -61,10 +57,10 @@ Json destination_rule(const ServedModel& model) {
 
 Json virtual_service(const ServedModel& model) {
   auto to = [&](const char* subset, int weight) {
-    return Json{{"destination", {{"host", host(model)}, {"subset", subset}, {"port", {{"number", 80}}}}}, {"weight", weight}};
+    return Json{{"destination", {{"host", mesh_host(model)}, {"subset", subset}, {"port", {{"number", 80}}}}}, {"weight", weight}};
   };
   Json result = object("networking.istio.io/v1beta1", "VirtualService", model);
-  result["spec"] = {{"hosts", {host(model)}}, {"http", {{{"name", "primary"}, {"route", {to("stable", 100), to("canary", 0)}}}}}};
+  result["spec"] = {{"hosts", {mesh_host(model)}}, {"http", {{{"name", "primary"}, {"route", {to("stable", 100), to("canary", 0)}}}}}};
   return result;
 }
 
