@@ -125,11 +125,54 @@ TEST(ConfigTest, ServingKeysAreReadCheckedAndOptional) {
   EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nserving:\n  resources: {cpu: 2 cores, gpu: -1}\n"
                         "  autoscaling: {min: 4, max: 2, cpu: 0}\n  replicas: 3\n"),
             (std::vector<std::string>{
-                "mlctl.yaml:6:3: serving.replicas: unknown key (valid keys: resources, autoscaling)",
+                "mlctl.yaml:6:3: serving.replicas: unknown key (valid keys: resources, autoscaling, canary)",
                 "mlctl.yaml:4:20: serving.resources.cpu: '2 cores' is not a CPU quantity",
                 "mlctl.yaml:4:34: serving.resources.gpu: '-1' is not a whole number from 0 to 64",
                 "mlctl.yaml:5:38: serving.autoscaling.cpu: '0' is not a whole number from 1 to 100",
                 "mlctl.yaml:5:16: serving.autoscaling: max (2) is below min (4)"}));
+}
+
+TEST(ConfigTest, CanaryStepsAndAnalysisAreReadAndChecked) {
+  auto checked = parse_project("name: demo\nversion: 0.1.0\nserving:\n  canary:\n    steps:\n"
+                               "      - {weight: 5, pause: 2m}\n      - {weight: 40}\n      - {weight: 80, pause: 1h30m}\n"
+                               "    analysis: {prometheus: 'http://prom:9090', success_rate: 0.995, p95_latency_ms: 250}\n",
+                               "mlctl.yaml", env_of({}));
+  ASSERT_TRUE(checked.project) << (checked.problems.empty() ? "" : checked.problems[0].to_string());
+  const ServingConfig& serving = checked.project->serving;
+  EXPECT_EQ(serving.canary_steps,
+            (std::vector<std::pair<int, std::string>>{{5, "2m"}, {40, ""}, {80, "1h30m"}}));
+  EXPECT_EQ(serving.prometheus, "http://prom:9090");
+  EXPECT_EQ(serving.min_success_rate, 0.995);
+  EXPECT_EQ(serving.max_p95_latency_ms, 250);
+  auto defaults = parse_project("name: demo\nversion: 0.1.0\n", "mlctl.yaml", env_of({}));
+  EXPECT_TRUE(defaults.project->serving.canary_steps.empty());
+  EXPECT_EQ(defaults.project->serving.min_success_rate, std::nullopt);
+  EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nserving:\n  canary:\n    steps:\n      - {weight: 50, pause: 5 min}\n"
+                        "      - {weight: 20}\n      - {pause: 1m}\n    analysis: {prometheus: prom:9090, success_rate: 2}\n"),
+            (std::vector<std::string>{
+                "mlctl.yaml:6:29: serving.canary.steps[0].pause: '5 min' is not a duration",
+                "mlctl.yaml:7:18: serving.canary.steps[1].weight: 20 does not rise above the step before (50)",
+                "mlctl.yaml:8:9: serving.canary.steps[2].weight: every step needs a weight",
+                "mlctl.yaml:9:28: serving.canary.analysis.prometheus: 'prom:9090' is not an http(s) URL",
+                "mlctl.yaml:9:53: serving.canary.analysis.success_rate: '2' is not a fraction in (0, 1], e.g. 0.99"}));
+}
+
+TEST(ConfigTest, ModelPackagingAndServeImageAreChecked) {
+  auto checked = parse_project("name: demo\nversion: 0.1.0\nimage: {repository: r/x, base: scratch, serve: true}\n"
+                               "model: {packaging: init}\n",
+                               "mlctl.yaml", env_of({}));
+  ASSERT_TRUE(checked.project);
+  EXPECT_TRUE(checked.project->image->serve);
+  EXPECT_EQ(checked.project->model.packaging, "init");
+  auto defaults = parse_project("name: demo\nversion: 0.1.0\nimage: {repository: r/x, base: scratch}\n", "mlctl.yaml",
+                                env_of({}));
+  EXPECT_FALSE(defaults.project->image->serve);
+  EXPECT_EQ(defaults.project->model.packaging, "image");
+  EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nimage: {repository: r/x, base: scratch, serve: yes}\n"
+                        "model: {packaging: sidecar}\n"),
+            (std::vector<std::string>{
+                "mlctl.yaml:3:48: image.serve: 'yes' is not true or false",
+                "mlctl.yaml:4:20: model.packaging: unknown packaging 'sidecar' (one of: image, init, modelcar)"}));
 }
 
 TEST(ConfigTest, UnknownKeyNamesLineColumnAndSuggestsNearest) {

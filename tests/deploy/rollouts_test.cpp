@@ -78,7 +78,7 @@ TEST(RolloutsRenderTest, StepsMustRiseAndPausesBeDurations) {
   canary.steps = {{0, "5m"}};
   EXPECT_EQ(error_of(canary), "canary step 1: weight 0 must rise, within 1..100");
   canary.steps = {{10, "five minutes"}};
-  EXPECT_EQ(error_of(canary), "canary step 1: pause 'five minutes' is not a duration (30s, 5m, 1h)");
+  EXPECT_EQ(error_of(canary), "canary step 1: pause 'five minutes' is not a duration");
   canary.steps = {};
   EXPECT_EQ(error_of(canary), "a canary needs at least one step");
   canary = fraud_canary();

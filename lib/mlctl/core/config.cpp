@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -41,11 +42,21 @@ void check(YamlReader& r, const YamlNode& node, const std::string& path, Result<
   if (!result) r.error(node, path, result.error().message());
 }
 
+// true or false at `key` of `node`, or `fallback` when the key is absent.
+bool read_bool(YamlReader& r, const YamlNode& node, std::string_view key, const std::string& path, bool fallback) {
+  auto text = r.string(node, key, path, Required::no);
+  if (!text) return fallback;
+  if (*text == "true") return true;
+  if (*text == "false") return false;
+  r.error(node[key], path, fmt::format("'{}' is not true or false", *text));
+  return fallback;
+}
+
 ImageConfig read_image(YamlReader& r, const YamlNode& node) {
   ImageConfig image;
   if (!r.mapping(node, "image",
                  {"repository", "base", "python", "system_packages", "include", "exclude", "env", "entrypoint", "cmd",
-                  "user"}))
+                  "user", "serve"}))
     return image;
   image.repository = r.string(node, "repository", "image.repository", Required::yes).value_or("");
   image.base = r.string(node, "base", "image.base", Required::yes).value_or("");
@@ -71,6 +82,7 @@ ImageConfig read_image(YamlReader& r, const YamlNode& node) {
   image.entrypoint = r.string_list(node, "entrypoint", "image.entrypoint");
   image.cmd = r.string_list(node, "cmd", "image.cmd");
   image.user = r.string(node, "user", "image.user", Required::no).value_or("");
+  image.serve = read_bool(r, node, "serve", "image.serve", false);
   return image;
 }
 
@@ -91,7 +103,7 @@ std::vector<std::pair<std::string, Located>> read_pipelines(YamlReader& r, const
 
 ModelConfig read_model(YamlReader& r, const YamlNode& node) {
   ModelConfig model;
-  if (!r.mapping(node, "model", {"name", "flavor"})) return model;
+  if (!r.mapping(node, "model", {"name", "flavor", "packaging"})) return model;
   model.name = r.string(node, "name", "model.name", Required::no).value_or("");
   if (!model.name.empty()) check(r, node["name"], "model.name", check_dns1123_label(model.name));
   model.flavor = r.string(node, "flavor", "model.flavor", Required::no).value_or("");
@@ -101,6 +113,10 @@ ModelConfig read_model(YamlReader& r, const YamlNode& node) {
     else message += fmt::format(" (one of: {})", fmt::join(k_flavors, ", "));
     r.error(node["flavor"], "model.flavor", message);
   }
+  model.packaging = r.string(node, "packaging", "model.packaging", Required::no).value_or(model.packaging);
+  if (std::ranges::find(k_packagings, model.packaging) == k_packagings.end())
+    r.error(node["packaging"], "model.packaging",
+            fmt::format("unknown packaging '{}' (one of: {})", model.packaging, fmt::join(k_packagings, ", ")));
   return model;
 }
 
@@ -126,9 +142,58 @@ int read_int(YamlReader& r, const YamlNode& node, std::string_view key, const st
   return value;
 }
 
+// serving.canary: {steps: [{weight: N, pause: D}...], analysis: {prometheus, success_rate, p95_latency_ms}}
+void read_canary(YamlReader& r, const YamlNode& node, ServingConfig& serving) {
+  if (!r.mapping(node, "serving.canary", {"steps", "analysis"})) return;
+  if (YamlNode steps = node["steps"]; steps.is_defined() && !steps.is_null()) {
+    if (!steps.is_sequence() || steps.size() == 0) {
+      r.error(steps, "serving.canary.steps", "expected a list of {weight: PERCENT, pause: DURATION}");
+      return;
+    }
+    int previous = 0;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      YamlNode step = steps[i];
+      std::string path = fmt::format("serving.canary.steps[{}]", i);
+      if (!r.mapping(step, path, {"weight", "pause"})) continue;
+      if (!step["weight"].is_defined()) {
+        r.error(step, path + ".weight", "every step needs a weight");
+        continue;
+      }
+      int weight = read_int(r, step, "weight", path + ".weight", 1, 100, 0);
+      if (weight != 0 && weight <= previous)
+        r.error(step["weight"], path + ".weight", fmt::format("{} does not rise above the step before ({})", weight, previous));
+      std::string pause = r.string(step, "pause", path + ".pause", Required::no).value_or("");
+      if (!pause.empty()) check(r, step["pause"], path + ".pause", check_pause(pause));
+      previous = std::max(previous, weight);
+      serving.canary_steps.emplace_back(weight, pause);
+    }
+  }
+  YamlNode analysis = node["analysis"];
+  if (!analysis.is_defined() || analysis.is_null() ||
+      !r.mapping(analysis, "serving.canary.analysis", {"prometheus", "success_rate", "p95_latency_ms"}))
+    return;
+  serving.prometheus = r.string(analysis, "prometheus", "serving.canary.analysis.prometheus", Required::no).value_or("");
+  if (!serving.prometheus.empty() && !serving.prometheus.starts_with("http://") &&
+      !serving.prometheus.starts_with("https://"))
+    r.error(analysis["prometheus"], "serving.canary.analysis.prometheus",
+            fmt::format("'{}' is not an http(s) URL", serving.prometheus));
+  if (auto text = r.string(analysis, "success_rate", "serving.canary.analysis.success_rate", Required::no)) {
+    char* end = nullptr;
+    double rate = std::strtod(text->c_str(), &end);
+    if (text->empty() || *end != '\0' || !(rate > 0 && rate <= 1))
+      r.error(analysis["success_rate"], "serving.canary.analysis.success_rate",
+              fmt::format("'{}' is not a fraction in (0, 1], e.g. 0.99", *text));
+    else
+      serving.min_success_rate = rate;
+  }
+  if (analysis["p95_latency_ms"].is_defined())
+    serving.max_p95_latency_ms =
+        read_int(r, analysis, "p95_latency_ms", "serving.canary.analysis.p95_latency_ms", 1, 3'600'000, 500);
+}
+
 ServingConfig read_serving(YamlReader& r, const YamlNode& node) {
   ServingConfig serving;
-  if (!r.mapping(node, "serving", {"resources", "autoscaling"})) return serving;
+  if (!r.mapping(node, "serving", {"resources", "autoscaling", "canary"})) return serving;
   if (YamlNode resources = node["resources"]; resources.is_defined() && !resources.is_null() &&
                                               r.mapping(resources, "serving.resources", {"cpu", "memory", "gpu"})) {
     if (auto cpu = r.string(resources, "cpu", "serving.resources.cpu", Required::no)) {
@@ -150,6 +215,7 @@ ServingConfig read_serving(YamlReader& r, const YamlNode& node) {
       r.error(scaling, "serving.autoscaling",
               fmt::format("max ({}) is below min ({})", serving.max_replicas, serving.min_replicas));
   }
+  if (YamlNode canary = node["canary"]; canary.is_defined() && !canary.is_null()) read_canary(r, canary, serving);
   return serving;
 }
 

@@ -3,6 +3,7 @@
 #include <mlctl/core/error.hpp>
 #include <mlctl/core/yaml_reader.hpp>
 
+#include <array>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -32,11 +33,18 @@ struct ImageConfig {
   std::vector<std::string> entrypoint;
   std::vector<std::string> cmd;
   std::string user;  // empty: the base image's
+  bool serve = false;  // image.serve: build the serving image, as `mlctl build --serve` does
 };
+
+// How a serving pod gets its model (model.packaging).
+inline constexpr std::array<std::string_view, 3> k_packagings = {"image", "init", "modelcar"};
 
 struct ModelConfig {
   std::string name;    // defaults to the project name
   std::string flavor;  // defaults to "generic"
+  // image: baked into the serving image; init: pulled from the artifact store by an init
+  // container; modelcar: mounted from an OCI image of the model (the oci:// artifact store).
+  std::string packaging = "image";
 };
 
 // Where the model registry lives; both optional.
@@ -53,6 +61,11 @@ struct ServingConfig {
   int min_replicas = 1;
   int max_replicas = 3;
   int cpu_utilization = 70;    // the autoscaler's target, percent of the CPU request
+  // serving.canary: the steps of a canary (empty: mlctl's) and what aborts it (unset: mlctl's).
+  std::vector<std::pair<int, std::string>> canary_steps;  // weight percent, pause ("" = until promoted)
+  std::string prometheus;
+  std::optional<double> min_success_rate;
+  std::optional<int> max_p95_latency_ms;
 };
 
 struct Environment {

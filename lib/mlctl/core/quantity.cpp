@@ -30,4 +30,12 @@ Result<void> check_memory(std::string_view quantity) {
                         "e.g. 512Mi or 4Gi");
 }
 
+Result<void> check_pause(std::string_view duration) {
+  static const std::regex k_duration(R"(([0-9]+(s|m|h))+)");
+  if (!std::regex_match(duration.begin(), duration.end(), k_duration))
+    return fail(Errc::invalid, fmt::format("'{}' is not a duration", duration),
+                "write a number and a unit, s, m or h: 30s, 5m, 1h30m");
+  return {};
+}
+
 }  // namespace mlctl::core

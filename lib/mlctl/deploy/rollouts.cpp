@@ -2,7 +2,7 @@
 
 #include <mlctl/deploy/objects.hpp>
 
-#include <regex>
+#include <mlctl/core/quantity.hpp>
 
 #include <fmt/format.h>
 
@@ -94,15 +94,15 @@ Json analysis_template(const Canary& canary) {
 Result<void> check_canary(const Canary& canary) {
   if (auto ok = check_served_model(canary.model); !ok) return ok;
   if (canary.steps.empty()) return fail(Errc::invalid, "a canary needs at least one step");
-  static const std::regex k_duration(R"(([0-9]+(s|m|h))+)");
   int previous = 0;
   for (size_t i = 0; i < canary.steps.size(); ++i) {
     const CanaryStep& step = canary.steps[i];
     if (step.weight < 1 || step.weight > 100 || step.weight <= previous)
       return fail(Errc::invalid, fmt::format("canary step {}: weight {} must rise, within 1..100", i + 1, step.weight));
-    if (!step.pause.empty() && !std::regex_match(step.pause, k_duration))
-      return fail(Errc::invalid, fmt::format("canary step {}: pause '{}' is not a duration (30s, 5m, 1h)", i + 1,
-                                             step.pause));
+    if (!step.pause.empty())
+      if (auto ok = core::check_pause(step.pause); !ok)
+        return fail(Errc::invalid, fmt::format("canary step {}: pause {}", i + 1, ok.error().message()),
+                    ok.error().hint());
     previous = step.weight;
   }
   const CanaryAnalysis& analysis = canary.analysis;
