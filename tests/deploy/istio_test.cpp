@@ -9,14 +9,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-TrafficSplit ninety_ten() {
-  return {.stable = test::fraud_detector(3, 'a'),
-          .candidate = test::fraud_detector(4, 'b'),
-          .weight = 10,
-          .mode = SplitMode::ab,
-          .route_header = {}};
-}
-
 std::vector<std::string> names(const std::vector<Json>& objects) {
   std::vector<std::string> out;
   for (const auto& object : objects)
@@ -25,7 +17,7 @@ std::vector<std::string> names(const std::vector<Json>& objects) {
 }
 
 TEST(IstioRenderTest, AbRunsBothVersionsSideBySideAndSplitsNinetyTen) {
-  auto objects = render_istio(ninety_ten());
+  auto objects = render_istio(test::ninety_ten());
   ASSERT_TRUE(objects) << objects.error().message();
   EXPECT_EQ(names(*objects),
             (std::vector<std::string>{"ServiceAccount/fraud-detector", "Deployment/fraud-detector-v3",
@@ -59,7 +51,7 @@ TEST(IstioRenderTest, AbRunsBothVersionsSideBySideAndSplitsNinetyTen) {
 
 TEST(IstioRenderTest, WeightsAlwaysSumToAHundred) {
   for (int weight : {0, 1, 50, 99, 100}) {
-    TrafficSplit split = ninety_ten();
+    TrafficSplit split = test::ninety_ten();
     split.weight = weight;
     auto objects = render_istio(split);
     ASSERT_TRUE(objects);
@@ -70,7 +62,7 @@ TEST(IstioRenderTest, WeightsAlwaysSumToAHundred) {
 }
 
 TEST(IstioRenderTest, ARouteHeaderPinsACohortToTheCandidateBeforeTheSplit) {
-  TrafficSplit split = ninety_ten();
+  TrafficSplit split = test::ninety_ten();
   split.route_header = RouteHeader{"x-user-group", "beta"};
   auto objects = render_istio(split);
   ASSERT_TRUE(objects);
@@ -85,7 +77,7 @@ TEST(IstioRenderTest, ARouteHeaderPinsACohortToTheCandidateBeforeTheSplit) {
 }
 
 TEST(IstioRenderTest, ShadowServesFromStableAndMirrorsTheWeightToTheCandidate) {
-  TrafficSplit split = ninety_ten();
+  TrafficSplit split = test::ninety_ten();
   split.mode = SplitMode::shadow;
   split.weight = 25;
   auto objects = render_istio(split);
@@ -105,35 +97,35 @@ std::string error_of(const TrafficSplit& split) {
 }
 
 TEST(IstioRenderTest, WhatCannotBeSplitIsRefused) {
-  TrafficSplit split = ninety_ten();
+  TrafficSplit split = test::ninety_ten();
   split.weight = 101;
   EXPECT_EQ(error_of(split), "weight: 101 is not a percentage (0..100)");
   split.weight = -1;
   EXPECT_EQ(error_of(split), "weight: -1 is not a percentage (0..100)");
-  split = ninety_ten();
+  split = test::ninety_ten();
   split.candidate->version = 3;
   EXPECT_EQ(error_of(split), "the candidate is version 3, the stable version itself");
-  split = ninety_ten();
+  split = test::ninety_ten();
   split.candidate->namespace_name = "ml-dev";
   EXPECT_EQ(error_of(split), "a split is between versions of one model in one place, not "
                              "fraud-detector/prod/ml-prod and fraud-detector/prod/ml-dev");
-  split = ninety_ten();
+  split = test::ninety_ten();
   split.candidate->image = "registry.example/fraud/server:4";
   EXPECT_EQ(error_of(split), "candidate: image: 'registry.example/fraud/server:4' is not pinned by a digest");
-  split = ninety_ten();
+  split = test::ninety_ten();
   split.route_header = RouteHeader{"X-User-Group", "beta"};
   EXPECT_EQ(error_of(split), "route header 'X-User-Group=beta': give a lower-case header name and a value");
   split.route_header = RouteHeader{"x-user-group", "beta"};
   split.mode = SplitMode::shadow;
   EXPECT_EQ(error_of(split), "a shadow gets a copy of the traffic; a route header would send users to it");
-  split = ninety_ten();
+  split = test::ninety_ten();
   split.candidate.reset();
   split.route_header = RouteHeader{"x-user-group", "beta"};
   EXPECT_EQ(error_of(split), "a route header sends a cohort to a candidate: name one");
 }
 
 TEST(IstioRenderTest, WithoutACandidateTheStableVersionGetsEverything) {
-  TrafficSplit split = ninety_ten();
+  TrafficSplit split = test::ninety_ten();
   split.candidate.reset();
   split.route_header.reset();
   auto objects = render_istio(split);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <mlctl/deploy/istio.hpp>
 #include <mlctl/deploy/k8s.hpp>
 
 #include <string>
@@ -25,6 +26,15 @@ inline ServedModel fraud_detector(std::int64_t version, char digest) {
           .namespace_name = "ml-prod",
           .resources = {},
           .autoscaling = {}};
+}
+
+// fraud-detector 3 stable and 4 the candidate at 10%, no route header.
+inline TrafficSplit ninety_ten() {
+  return {.stable = fraud_detector(3, 'a'),
+          .candidate = fraud_detector(4, 'b'),
+          .weight = 10,
+          .mode = SplitMode::ab,
+          .route_header = {}};
 }
 
 // The first object of `kind` (a test failure when there is none).

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Validates Kubernetes objects, built-in kinds and custom resources, against the upstream
-schemas in tests/data/schemas (kubernetes/, argo/, istio/, argo-rollouts/).
+schemas in tests/data/schemas (kubernetes/, argo/, istio/, argo-rollouts/, kserve/, seldon/,
+prometheus-operator/).
 
 usage: validate_schemas.py SCHEMA_DIR FILE...
 Each FILE is a YAML stream of objects ("---" between them; JSON reads as YAML); each object's
@@ -29,6 +30,10 @@ SCHEMAS = {
     ("argoproj.io/v1alpha1", "WorkflowTemplate"): "argo/workflowtemplate_v1alpha1.json",
     ("argoproj.io/v1alpha1", "Rollout"): "argo-rollouts/rollout_v1alpha1.json",
     ("argoproj.io/v1alpha1", "AnalysisTemplate"): "argo-rollouts/analysistemplate_v1alpha1.json",
+    ("serving.kserve.io/v1beta1", "InferenceService"): "kserve/inferenceservice_v1beta1.json",
+    ("mlops.seldon.io/v1alpha1", "Model"): "seldon/model_v1alpha1.json",
+    ("mlops.seldon.io/v1alpha1", "Experiment"): "seldon/experiment_v1alpha1.json",
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): "prometheus-operator/servicemonitor_v1.json",
 }
 
 

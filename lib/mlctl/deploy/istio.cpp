@@ -63,6 +63,8 @@ bool header_name(std::string_view name) {
   return !name.empty() && std::ranges::all_of(name, ok);
 }
 
+}  // namespace
+
 Result<void> check_split(const TrafficSplit& split) {
   if (auto ok = check_served_model(split.stable); !ok)
     return fail(Errc::invalid, fmt::format("stable: {}", ok.error().message()), ok.error().hint());
@@ -92,8 +94,6 @@ Result<void> check_split(const TrafficSplit& split) {
   }
   return {};
 }
-
-}  // namespace
 
 Result<std::vector<nlohmann::json>> render_istio(const TrafficSplit& split) {
   if (auto ok = check_split(split); !ok) return std::unexpected(ok.error());

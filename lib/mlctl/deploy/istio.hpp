@@ -48,4 +48,7 @@ struct TrafficSplit {
 // name, or a route header with shadow or without a candidate.
 Result<std::vector<nlohmann::json>> render_istio(const TrafficSplit& split);
 
+// The rules every split keeps, whatever routes it (render_istio's failures, above).
+Result<void> check_split(const TrafficSplit& split);
+
 }  // namespace mlctl::deploy

@@ -22,10 +22,12 @@ Json container(const ServedModel& model) {
       {"name", "server"},
       {"image", model.image},
       {"ports", {{{"name", "http"}, {"containerPort", k_http_port}, {"protocol", "TCP"}}}},
+      // What the model server (templates/serve/server.py) reads.
       {"env",
-       {{{"name", "MODEL_NAME"}, {"value", model.model}},
-        {{"name", "MODEL_VERSION"}, {"value", std::to_string(model.version)}},
-        {{"name", "PORT"}, {"value", std::to_string(k_http_port)}}}},
+       {{{"name", "MLCTL_MODEL_NAME"}, {"value", model.model}},
+        {{"name", "MLCTL_MODEL_VERSION"}, {"value", std::to_string(model.version)}},
+        {{"name", "MLCTL_FLAVOR"}, {"value", model.flavor}},
+        {{"name", "MLCTL_PORT"}, {"value", std::to_string(k_http_port)}}}},
       // Ready only once the model is loaded; the startup probe gives a large model five minutes
       // to load before liveness counts.
       {"readinessProbe", http_probe("/v2/health/ready", 5, 3)},
