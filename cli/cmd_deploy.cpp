@@ -1,11 +1,7 @@
 #include "context.hpp"
-#include "registry_location.hpp"
+#include "deploy_render.hpp"
 
-#include <mlctl/core/fs.hpp>
 #include <mlctl/deploy/istio.hpp>
-#include <mlctl/deploy/k8s.hpp>
-#include <mlctl/deploy/rollouts.hpp>
-#include <mlctl/models/registry.hpp>
 
 #include <optional>
 
@@ -19,7 +15,7 @@ struct DeployFlags {
   std::string ref;
   std::string environment;
   std::string image;
-  std::string output_file;
+  std::string output;
   std::string registry_db;
   bool check = false;
   std::string strategy = "direct";
@@ -28,59 +24,6 @@ struct DeployFlags {
   int weight = 10;
   std::string route_header;
 };
-
-const core::Environment& environment(const core::Project& project, const std::string& name) {
-  std::vector<std::string> names;
-  for (const auto& env : project.environments) {
-    if (env.name == name) return env;
-    names.push_back(env.name);
-  }
-  throw Fatal{Error(Errc::not_found, fmt::format("no environment '{}' in mlctl.yaml", name),
-                    names.empty() ? "add one under 'environments:' with its namespace and branch"
-                                  : fmt::format("its environments: {}", fmt::join(names, ", ")))};
-}
-
-// Where the versions come from and go to.
-struct Place {
-  RegistryPlace registry;
-  core::Environment environment;
-};
-
-Place place_of(const Context& context, const DeployFlags& flags) {
-  Place place{.registry = locate_registry(context, {.database = flags.registry_db, .artifacts = {}}), .environment = {}};
-  if (!place.registry.project)
-    throw Fatal{Error(Errc::not_found, "no mlctl.yaml here or above: its environments name the namespaces",
-                      "run in a project, or pass --config FILE")};
-  place.environment = environment(*place.registry.project, flags.environment);
-  return place;
-}
-
-// A model version as the cluster should serve it in the environment; `image` overrides the
-// image registered with the version.
-deploy::ServedModel served_model(const Place& place, const std::string& ref, const std::string& image_flag) {
-  models::Registry registry = open_registry(place.registry);
-  models::VersionRecord version = unwrap(registry.version(unwrap(models::parse_ref(ref))));
-  const core::Environment& env = place.environment;
-  std::string image = image_flag.empty() ? version.lineage.value("image", "") : image_flag;
-  if (image.empty())
-    throw Fatal{Error(Errc::precondition,
-                      fmt::format("{} version {} records no serving image", version.name, version.version),
-                      "register it with --image REF@DIGEST (as `mlctl build --push` prints it), or pass --image")};
-  const core::ServingConfig& serving = place.registry.project->serving;
-  return {.project = place.registry.project->name,
-          .model = version.name,
-          .version = version.version,
-          .artifact_digest = version.artifact.digest,
-          .artifact_uri = version.artifact.uri,
-          .flavor = version.flavor,
-          .image = image,
-          .environment = env.name,
-          .namespace_name = env.namespace_name,
-          .resources = {.cpu = serving.cpu, .memory = serving.memory, .gpu = serving.gpu},
-          .autoscaling = {.min_replicas = serving.min_replicas,
-                          .max_replicas = serving.max_replicas,
-                          .cpu_utilization = serving.cpu_utilization}};
-}
 
 // The target each strategy renders for unless told otherwise.
 std::string default_target(const std::string& strategy) {
@@ -124,16 +67,12 @@ std::optional<deploy::RouteHeader> route_header(const std::string& text) {
   return deploy::RouteHeader{text.substr(0, equals), text.substr(equals + 1)};
 }
 
-std::vector<nlohmann::json> render(const DeployFlags& flags, const Place& place, const deploy::ServedModel& model) {
+std::vector<nlohmann::json> render(const DeployFlags& flags, const DeployPlace& place, const deploy::ServedModel& model) {
   if (flags.strategy == "direct") return unwrap(deploy::render_direct(model));
-  if (flags.strategy == "canary") {
-    deploy::Canary canary;  // the default steps and analysis
-    canary.model = model;
-    return unwrap(deploy::render_canary(canary));
-  }
+  if (flags.strategy == "canary") return unwrap(deploy::render_canary(configured_canary(place, model)));
   std::string candidate = flags.candidate.starts_with('@') ? flags.candidate : "@" + flags.candidate;
   deploy::TrafficSplit split{.stable = model,
-                             .candidate = served_model(place, model.model + candidate, ""),
+                             .candidate = served_model(place, model.model + candidate),
                              .weight = flags.weight,
                              .mode = flags.strategy == "ab" ? deploy::SplitMode::ab : deploy::SplitMode::shadow,
                              .route_header = route_header(flags.route_header)};
@@ -141,10 +80,10 @@ std::vector<nlohmann::json> render(const DeployFlags& flags, const Place& place,
 }
 
 void run_render(Context& context, const DeployFlags& flags) {
-  if (flags.check && flags.output_file.empty())
-    throw Fatal{Error(Errc::invalid, "--check compares with a file: give it with -o FILE")};
+  if (flags.check && flags.output.empty())
+    throw Fatal{Error(Errc::invalid, "--check compares with what is on disk: give it with -o FILE|DIR/")};
   check_strategy(flags);
-  Place place = place_of(context, flags);
+  DeployPlace place = deploy_place(context, flags.registry_db, flags.environment);
   deploy::ServedModel model = served_model(place, flags.ref, flags.image);
   auto objects = render(flags, place, model);
   std::string yaml = deploy::manifest_yaml(objects);
@@ -156,25 +95,28 @@ void run_render(Context& context, const DeployFlags& flags) {
     summary["candidate"] = flags.candidate;
     summary["weight"] = flags.weight;
   }
-  if (flags.output_file.empty()) {
+  if (flags.output.empty()) {
     context.print(objects, yaml);
     return;
   }
-  summary["file"] = flags.output_file;
+  ManifestFiles files = write_manifests({.path = flags.output,
+                                         .environment = model.environment,
+                                         .namespace_name = model.namespace_name,
+                                         .model = model.model},
+                                        yaml, flags.check);
+  summary["files"] = files.files;
+  summary["changed"] = files.changed;
   if (flags.check) {
-    auto on_disk = core::read_file(flags.output_file);
-    bool same = on_disk && *on_disk == yaml;
-    summary["up_to_date"] = same;
-    if (same) return context.print(summary, fmt::format("{}: up to date", flags.output_file));
+    summary["up_to_date"] = files.changed.empty();
+    if (files.changed.empty()) return context.print(summary, fmt::format("{}: up to date", flags.output));
     context.print(summary, "");
     throw Fatal{Error(Errc::precondition,
-                      fmt::format("{} differs from what {}@{} renders for {}", flags.output_file, model.model,
-                                  model.version, model.environment),
+                      fmt::format("{} differs from what {}@{} renders for {}", fmt::join(files.changed, ", "),
+                                  model.model, model.version, model.environment),
                       "render it again (without --check) and commit the result")};
   }
-  unwrap(core::write_file_atomic(flags.output_file, yaml));
-  context.print(summary, fmt::format("wrote {}: {} version {} for {} ({} objects)", flags.output_file, model.model,
-                                     model.version, model.environment, objects.size()));
+  context.print(summary, fmt::format("wrote {}: {} version {} for {} ({} objects)", fmt::join(files.files, ", "),
+                                     model.model, model.version, model.environment, objects.size()));
 }
 
 }  // namespace
@@ -187,6 +129,7 @@ void add_deploy(CLI::App& app) {
   mlctl deploy render fraud-detector@production --env prod
   mlctl deploy render fraud-detector@production --env prod -o deploy/prod.yaml
   mlctl deploy render fraud-detector@production --env prod -o deploy/prod.yaml --check   # exit 4 on drift
+  mlctl deploy render fraud-detector@production --env prod -o deploy/   # base/ + overlays/prod/
   mlctl deploy render fraud-detector@production --env prod --strategy ab --candidate @4 --weight 10
   mlctl deploy render fraud-detector@4 --env prod --strategy canary)");
 
@@ -198,9 +141,10 @@ void add_deploy(CLI::App& app) {
       ->option_text("ENV");
   render->add_option("--image", flags->image, "The serving image (default: the one registered with the version)")
       ->option_text("REF@DIGEST");
-  render->add_option("-o,--output-file", flags->output_file, "Write the manifests to FILE (default: stdout)")
-      ->option_text("FILE");
-  render->add_flag("--check", flags->check, "Compare with -o FILE instead of writing it; exit 4 when it differs");
+  render->add_option("-o,--output-file", flags->output,
+                     "Write the manifests to FILE, or a kustomize layout to DIR/ (default: stdout)")
+      ->option_text("FILE|DIR/");
+  render->add_flag("--check", flags->check, "Compare with -o instead of writing; exit 4 when it differs");
   render->add_option("--strategy", flags->strategy,
                      "direct (default), ab (a weighted split), shadow (mirroring) or canary (stepped, with analysis)")
       ->option_text("direct|ab|shadow|canary");

@@ -70,7 +70,8 @@ TEST_F(DeployCliTest, CheckExitsFourWhenTheFileOnDiskDrifted) {
   ASSERT_EQ(wrote.exit_code, 0) << wrote.err;
   EXPECT_EQ(Json::parse(wrote.out),
             (Json{{"model", "fraud-detector"}, {"version", 1}, {"environment", "dev"}, {"namespace", "ml-dev"},
-                  {"image", k_image}, {"objects", 6}, {"strategy", "direct"}, {"file", "deploy/dev.yaml"}}));
+                  {"image", k_image}, {"objects", 6}, {"strategy", "direct"}, {"files", {"deploy/dev.yaml"}},
+                  {"changed", {"deploy/dev.yaml"}}}));
   auto clean = run_mlctl({"deploy", "render", "fraud-detector@production", "--env", "dev", "-o", "deploy/dev.yaml",
                           "--check"},
                          dir_.path());

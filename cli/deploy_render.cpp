@@ -1,0 +1,148 @@
+#include "deploy_render.hpp"
+
+#include <mlctl/core/fs.hpp>
+#include <mlctl/deploy/istio.hpp>
+
+#include <set>
+
+#include <fmt/format.h>
+
+namespace mlctl::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const core::Environment& find_environment(const core::Project& project, const std::string& name) {
+  std::vector<std::string> names;
+  for (const auto& env : project.environments) {
+    if (env.name == name) return env;
+    names.push_back(env.name);
+  }
+  throw Fatal{Error(Errc::not_found, fmt::format("no environment '{}' in mlctl.yaml", name),
+                    names.empty() ? "add one under 'environments:' with its namespace and branch"
+                                  : fmt::format("its environments: {}", fmt::join(names, ", ")))};
+}
+
+constexpr std::string_view k_kustomization_header =
+    "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
+
+std::string base_kustomization() {
+  return fmt::format("# Objects every environment shares (a ConfigMap, a PriorityClass...): list them here.\n"
+                     "# mlctl writes this file once and never changes it.\n{}resources: []\n",
+                     k_kustomization_header);
+}
+
+// The overlay's kustomization: the namespace, the base, and every model file of the overlay.
+std::string overlay_kustomization(const fs::path& overlay, const std::string& namespace_name,
+                                  const std::string& model_file) {
+  std::set<std::string> files{model_file};
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(overlay, ec)) {
+    std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && name.ends_with(".yaml") && name != "kustomization.yaml") files.insert(name);
+  }
+  std::string text = fmt::format("# Written by mlctl deploy render and mlctl rollout.\n{}namespace: {}\nresources:\n"
+                                 "- ../../base\n",
+                                 k_kustomization_header, namespace_name);
+  for (const auto& file : files) text += fmt::format("- {}\n", file);
+  return text;
+}
+
+}  // namespace
+
+DeployPlace deploy_place(const Context& context, const std::string& registry_db, const std::string& environment) {
+  DeployPlace place{.registry = locate_registry(context, {.database = registry_db, .artifacts = {}}),
+                    .environment = {}};
+  if (!place.registry.project)
+    throw Fatal{Error(Errc::not_found, "no mlctl.yaml here or above: its environments name the namespaces",
+                      "run in a project, or pass --config FILE")};
+  place.environment = find_environment(*place.registry.project, environment);
+  return place;
+}
+
+deploy::ServedModel served_model(const DeployPlace& place, const std::string& ref, const std::string& image) {
+  models::Registry registry = open_registry(place.registry);
+  models::VersionRecord version = unwrap(registry.version(unwrap(models::parse_ref(ref))));
+  const core::Environment& env = place.environment;
+  std::string served_image = image.empty() ? version.lineage.value("image", "") : image;
+  if (served_image.empty())
+    throw Fatal{Error(Errc::precondition,
+                      fmt::format("{} version {} records no serving image", version.name, version.version),
+                      "register it with --image REF@DIGEST (as `mlctl build --push` prints it), or pass --image")};
+  const core::ServingConfig& serving = place.registry.project->serving;
+  return {.project = place.registry.project->name,
+          .model = version.name,
+          .version = version.version,
+          .artifact_digest = version.artifact.digest,
+          .artifact_uri = version.artifact.uri,
+          .flavor = version.flavor,
+          .image = served_image,
+          .environment = env.name,
+          .namespace_name = env.namespace_name,
+          .resources = {.cpu = serving.cpu, .memory = serving.memory, .gpu = serving.gpu},
+          .autoscaling = {.min_replicas = serving.min_replicas,
+                          .max_replicas = serving.max_replicas,
+                          .cpu_utilization = serving.cpu_utilization}};
+}
+
+deploy::Canary configured_canary(const DeployPlace& place, deploy::ServedModel model) {
+  const core::ServingConfig& serving = place.registry.project->serving;
+  deploy::Canary canary;  // mlctl's steps and analysis unless mlctl.yaml says otherwise
+  canary.model = std::move(model);
+  if (!serving.canary_steps.empty()) {
+    canary.steps.clear();
+    for (const auto& [weight, pause] : serving.canary_steps) canary.steps.push_back({weight, pause});
+  }
+  if (!serving.prometheus.empty()) canary.analysis.prometheus = serving.prometheus;
+  if (serving.min_success_rate) canary.analysis.min_success_rate = *serving.min_success_rate;
+  if (serving.max_p95_latency_ms) canary.analysis.max_p95_latency_ms = *serving.max_p95_latency_ms;
+  return canary;
+}
+
+std::vector<nlohmann::json> render_rollout(const DeployPlace& place, const models::RolloutState& state) {
+  auto version = [&](std::int64_t number) { return served_model(place, fmt::format("{}@{}", state.name, number)); };
+  if (state.strategy == "canary") {
+    if (!state.candidate) return unwrap(deploy::render_canary(configured_canary(place, version(state.stable))));
+    deploy::Canary canary = configured_canary(place, version(*state.candidate));
+    canary.steps = {{state.weight, ""}};  // held there until promoted or aborted
+    return unwrap(deploy::render_canary(canary));
+  }
+  deploy::TrafficSplit split{.stable = version(state.stable),
+                             .candidate = std::nullopt,
+                             .weight = state.weight,
+                             .mode = deploy::SplitMode::ab,
+                             .route_header = std::nullopt};
+  if (state.candidate) split.candidate = version(*state.candidate);
+  return unwrap(deploy::render_istio(split));
+}
+
+ManifestFiles write_manifests(const ManifestTarget& target, const std::string& yaml, bool check) {
+  ManifestFiles result;
+  auto put = [&](const fs::path& file, const std::string& content) {
+    result.files.push_back(file.string());
+    auto on_disk = core::read_file(file);
+    if (on_disk && *on_disk == content) return;
+    result.changed.push_back(file.string());
+    if (check) return;
+    std::error_code ec;
+    fs::create_directories(file.parent_path().empty() ? fs::path(".") : file.parent_path(), ec);
+    unwrap(core::write_file_atomic(file, content));
+  };
+  std::error_code ec;
+  bool layout = target.path.ends_with('/') || fs::is_directory(target.path, ec);
+  if (!layout) {
+    put(target.path, yaml);
+    return result;
+  }
+  fs::path root(target.path);
+  fs::path base = root / "base" / "kustomization.yaml";
+  if (!fs::exists(base, ec)) put(base, base_kustomization());
+  fs::path overlay = root / "overlays" / target.environment;
+  std::string model_file = target.model + ".yaml";
+  put(overlay / model_file, yaml);
+  put(overlay / "kustomization.yaml", overlay_kustomization(overlay, target.namespace_name, model_file));
+  return result;
+}
+
+}  // namespace mlctl::cli
