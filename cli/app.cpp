@@ -73,6 +73,8 @@ int run(int argc, char** argv) {
   add_model(app);
   add_pipeline(app);
   add_deploy(app);
+  add_rollout(app);
+  add_serve(app);
   add_validate(app);
   add_version(app);
   add_completion(app);

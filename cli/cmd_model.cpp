@@ -223,11 +223,7 @@ void run_pull(Context& context, const ModelFlags& flags) {
   RegistryPlace location = locate(context, flags);
   Registry registry = open_registry(location);
   auto record = unwrap(registry.version(ref));
-  std::string store_location = location.artifacts;
-  if (record.artifact.uri.starts_with("s3://") || record.artifact.uri.starts_with("oci://"))
-    store_location = record.artifact.uri;
-  auto store = unwrap(models::open_artifact_store(store_location, {.project_root = location.project_root}));
-  unwrap(store->get(record.artifact, flags.destination, context.reporter()));
+  unwrap(artifact_store_for(location, record.artifact)->get(record.artifact, flags.destination, context.reporter()));
   context.print({{"name", record.name}, {"version", record.version}, {"destination", flags.destination},
                  {"artifact_digest", record.artifact.digest}},
                 fmt::format("pulled {}@{} ({}) to {}", record.name, record.version, record.artifact.digest,

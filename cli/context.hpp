@@ -92,5 +92,7 @@ void add_completion(CLI::App& app);
 void add_model(CLI::App& app);
 void add_pipeline(CLI::App& app);
 void add_deploy(CLI::App& app);
+void add_rollout(CLI::App& app);
+void add_serve(CLI::App& app);
 
 }  // namespace mlctl::cli

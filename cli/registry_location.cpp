@@ -70,4 +70,12 @@ void add_registry_db_option(CLI::App* command, std::string& database) {
       ->option_text("PATH");
 }
 
+std::unique_ptr<models::ArtifactStore> artifact_store_for(const RegistryPlace& place,
+                                                          const models::StoredArtifact& artifact) {
+  std::string location = place.artifacts;
+  if (artifact.uri.starts_with("s3://") || artifact.uri.starts_with("oci://")) location = artifact.uri;
+  return unwrap(models::open_artifact_store(
+      location, {.project_root = place.project_root, .transport = nullptr, .credentials = nullptr, .insecure = false}));
+}
+
 }  // namespace mlctl::cli

@@ -2,9 +2,11 @@
 
 #include "context.hpp"
 
+#include <mlctl/models/artifact_store.hpp>
 #include <mlctl/models/registry.hpp>
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -37,6 +39,11 @@ RegistryPlace locate_registry(const Context& context, const RegistryFlags& flags
 
 // Opens (creating it and its folder when needed) the registry database.
 models::Registry open_registry(const RegistryPlace& place);
+
+// The store that holds `artifact`: the one it was stored in for s3:// and oci:// URIs, else the
+// place's store (a local path).
+std::unique_ptr<models::ArtifactStore> artifact_store_for(const RegistryPlace& place,
+                                                          const models::StoredArtifact& artifact);
 
 // Adds --registry-db to a command that reads or writes the database.
 void add_registry_db_option(CLI::App* command, std::string& database);

@@ -1,6 +1,8 @@
 # Writes OUTPUT, a C++ source that embeds every file under ROOT as bytes, keyed by its path
 # relative to ROOT: run as `cmake -DROOT=... -DOUTPUT=... -P embed_files.cmake`.
+# Python's byte-code caches (left by running a template's scripts in place) are not templates.
 file(GLOB_RECURSE files RELATIVE "${ROOT}" LIST_DIRECTORIES false "${ROOT}/*")
+list(FILTER files EXCLUDE REGEX "(^|/)__pycache__/|\\.pyc$")
 list(SORT files)
 set(body "")
 set(index "")
