@@ -1,4 +1,5 @@
 #include "context.hpp"
+#include "registry_location.hpp"
 #include "terminal_reporter.hpp"
 #include "version.hpp"
 
@@ -6,9 +7,13 @@
 #include <mlctl/build/image_build.hpp>
 #include <mlctl/build/layer_cache.hpp>
 #include <mlctl/build/publish.hpp>
+#include <mlctl/build/serve_layer.hpp>
 #include <mlctl/core/fs.hpp>
+#include <mlctl/deploy/k8s.hpp>
+#include <mlctl/models/registry.hpp>
 #include <mlctl/oci/platform.hpp>
 #include <mlctl/oci/remote/curl_transport.hpp>
+#include <mlctl/project/templates.hpp>
 
 #include <charconv>
 #include <cstdlib>
@@ -32,6 +37,9 @@ struct BuildFlags {
   bool print_dockerfile = false;
   std::string builder = "auto";
   bool insecure = false;
+  bool serve = false;
+  std::string model;  // NAME[@VERSION|@ALIAS]
+  std::string registry_db;
 };
 
 oci::CompressionMode compression_mode(const std::string& name) {
@@ -81,11 +89,58 @@ nlohmann::json layer_json(const build::BuiltLayer& layer, const remote::BlobPush
           {"push", push ? nlohmann::json(k_how[static_cast<int>(push->how)]) : nlohmann::json(nullptr)}};
 }
 
+// The registered version --model names, and where its artifact is.
+struct ModelSource {
+  RegistryPlace place;
+  models::VersionRecord record;
+};
+
+// The serving image's plan (--serve or image.serve), with the version --model names resolved
+// but not fetched yet.
+std::optional<build::ServePlan> serve_plan(Context& context, const BuildFlags& flags, const core::Project& project,
+                                           std::optional<ModelSource>& source) {
+  if (!flags.serve && !project.image->serve) {
+    if (!flags.model.empty())
+      throw Fatal{Error(Errc::invalid, "--model bakes a model into the serving image, which needs --serve",
+                        "add --serve, or set image.serve: true in mlctl.yaml")};
+    return std::nullopt;
+  }
+  build::ServePlan serve{.server = {}, .predict = build::find_predict_hook(project.root), .model = std::nullopt,
+                         .port = deploy::k_http_port, .uid = deploy::k_serving_uid};
+  for (const auto& file : project::templates_under("serve/"))
+    serve.server.push_back({.path = std::string(file.path), .content = file.content});
+  if (flags.model.empty()) return serve;
+  auto ref = unwrap(models::parse_ref(flags.model));
+  RegistryPlace place = locate_registry(context, {.database = flags.registry_db, .artifacts = {}});
+  models::Registry registry = open_registry(place);
+  auto record = unwrap(registry.version(ref));
+  serve.model = build::ServedModel{.name = record.name, .version = record.version, .flavor = record.flavor,
+                                   .digest = record.artifact.digest, .directory = record.artifact.directory,
+                                   .artifact = {}};
+  source = ModelSource{.place = std::move(place), .record = std::move(record)};
+  return serve;
+}
+
+// The artifact of `source` in the layer cache, fetched and verified the first time: an s3:// or
+// oci:// artifact from where it was stored, any other from the place's store, as `mlctl model
+// pull` does.
+std::filesystem::path fetch_model(Context& context, const build::LayerCache& cache, const build::ServedModel& model,
+                                  const ModelSource& source) {
+  const models::StoredArtifact& artifact = source.record.artifact;
+  auto store = artifact_store_for(source.place, artifact);
+  auto path = build::cached_model_artifact(cache, model, [&](const std::filesystem::path& destination) {
+    return store->get(artifact, destination, context.reporter());
+  });
+  return unwrap(with_context(std::move(path), fmt::format("fetching {}@{}", model.name, model.version)));
+}
+
 void run_build(Context& context, const BuildFlags& flags) {
   auto project = unwrap(core::load_project(context.project_file(), core::process_env()));
   auto plan = unwrap(build::plan_build(project, unwrap(source_date_epoch())));
+  std::optional<ModelSource> model_source;
+  plan.serve = serve_plan(context, flags, project, model_source);
   if (flags.print_dockerfile) {
-    std::string dockerfile = build::render_dockerfile(plan.image, plan.context, plan.labels);
+    std::string dockerfile = build::render_dockerfile(plan.image, plan.context, plan.labels, plan.serve);
     if (context.json()) context.print({{"dockerfile", dockerfile}}, "");
     else std::fputs(dockerfile.c_str(), stdout);
     return;
@@ -115,6 +170,7 @@ void run_build(Context& context, const BuildFlags& flags) {
       .source_date_epoch = plan.epoch,
       .builder = flags.builder};
   core::Reporter& reporter = context.reporter();
+  if (model_source) plan.serve->model->artifact = fetch_model(context, cache, *plan.serve->model, *model_source);
   auto built = unwrap(build::build_image(project, plan, options, reporter));
 
   for (const auto& output : outputs)
@@ -177,10 +233,17 @@ void add_build(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "buildah", "podman"}))
       ->option_text("auto|buildah|podman");
   command->add_flag("--insecure", flags->insecure, "Allow plain HTTP to a registry that is not on this machine");
+  command->add_flag("--serve", flags->serve,
+                    "Build the serving image: the model server on port 8080 as the entrypoint (also image.serve)");
+  command->add_option("--model", flags->model, "With --serve, bake this registered model version into the image")
+      ->option_text("NAME[@VERSION|@ALIAS]");
+  add_registry_db_option(command, flags->registry_db);
   command->footer(R"(Layers, cheapest to change last: the base image's, Python dependencies (pip install --target
 for the base's Python, wheels only), files of 10 MB or more, then the code. Every layer is
 reproducible (mtime from SOURCE_DATE_EPOCH, else the HEAD commit time), cached under
 MLCTL_CACHE_DIR (default ~/.cache/mlctl), and pushed only when the registry lacks it.
+With --serve, two more: the model server in /opt/mlctl/serve (with the project's predict.py),
+and with --model the model's artifact in /opt/mlctl/model; the image runs the server as uid 65532.
 
 Examples:
   mlctl build                              # build into the cache, print the digest
@@ -188,7 +251,8 @@ Examples:
   mlctl build --push -t latest -o json     # one tag, JSON report with bytes uploaded
   mlctl build --output oci:out/image       # an OCI layout for skopeo or umoci
   mlctl build --output docker-archive:image.tar   # for docker load / podman load
-  mlctl build --print-dockerfile           # audit what the image holds)");
+  mlctl build --print-dockerfile           # audit what the image holds
+  mlctl build --serve --model fraud@production --push   # a serving image with the model baked in)");
   on_run(command, [flags](Context& context) { run_build(context, *flags); });
 }
 

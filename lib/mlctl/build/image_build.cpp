@@ -2,6 +2,7 @@
 
 #include <mlctl/build/dockerfile.hpp>
 #include <mlctl/build/python_deps.hpp>
+#include <mlctl/build/serve_layer.hpp>
 #include <mlctl/build/system_packages.hpp>
 #include <mlctl/oci/image_config.hpp>
 #include <mlctl/oci/tar_writer.hpp>
@@ -33,29 +34,6 @@ std::vector<oci::TarEntry> tar_entries(const std::vector<ContextEntry>& entries)
     }
   }
   return out;
-}
-
-// The installed packages, as entries under /app/.deps; pip wrote them, so nothing in there points
-// outside (entry_from_disk stores symlinks as they are, never following them).
-Result<std::vector<oci::TarEntry>> deps_entries(const fs::path& dir) {
-  std::vector<oci::TarEntry> out;
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    std::string relative = it->path().lexically_relative(dir).generic_string();
-    auto entry = oci::entry_from_disk(it->path(), fmt::format("{}/{}", k_deps_dir.substr(1), relative));
-    if (!entry) return std::unexpected(entry.error());
-    out.push_back(std::move(*entry));
-  }
-  if (ec) return fail(Errc::failed, fmt::format("cannot list {}: {}", dir.string(), ec.message()));
-  return out;
-}
-
-// "KEY=value" entries of `env` with `key` set to `value` (replacing an earlier one).
-void set_env(std::vector<std::string>& env, std::string_view key, std::string value) {
-  std::string prefix = fmt::format("{}=", key);
-  auto it = std::ranges::find_if(env, [&](const std::string& e) { return e.starts_with(prefix); });
-  if (it != env.end()) *it = prefix + value;
-  else env.push_back(prefix + value);
 }
 
 std::optional<std::string> get_env(const std::vector<std::string>& env, std::string_view key) {
@@ -102,7 +80,7 @@ Result<std::vector<oci::TarEntry>> python_deps(const core::Project& project, con
                                    .pip = options.pip},
                                   reporter);
   if (!deps) return std::unexpected(deps.error());
-  return deps_entries(deps->dir);
+  return tree_entries(deps->dir, k_deps_dir);
 }
 
 // The image's config: the base's, with our layers, environment, labels and start command.
@@ -127,6 +105,7 @@ oci::ImageConfig image_config(const BaseImage& base, const BuildPlan& plan, cons
   }
   if (!image.cmd.empty()) c.cmd = image.cmd;
   for (const auto& [key, value] : plan.labels) c.labels[key] = value;
+  if (plan.serve) apply_serve_config(*plan.serve, c);
   for (const auto& layer : ours) {
     config.diff_ids.push_back(layer.diff_id);
     config.history.push_back({.created = config.created, .created_by = fmt::format("mlctl build: {}", layer.name)});
@@ -135,6 +114,26 @@ oci::ImageConfig image_config(const BaseImage& base, const BuildPlan& plan, cons
 }
 
 }  // namespace
+
+Result<std::vector<oci::TarEntry>> tree_entries(const fs::path& dir, std::string_view image_dir) {
+  std::vector<oci::TarEntry> out;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string relative = it->path().lexically_relative(dir).generic_string();
+    auto entry = oci::entry_from_disk(it->path(), fmt::format("{}/{}", image_dir.substr(1), relative));
+    if (!entry) return std::unexpected(entry.error());
+    out.push_back(std::move(*entry));
+  }
+  if (ec) return fail(Errc::failed, fmt::format("cannot list {}: {}", dir.string(), ec.message()));
+  return out;
+}
+
+void set_env(std::vector<std::string>& env, std::string_view key, std::string value) {
+  std::string prefix = fmt::format("{}=", key);
+  auto it = std::ranges::find_if(env, [&](const std::string& e) { return e.starts_with(prefix); });
+  if (it != env.end()) *it = prefix + value;
+  else env.push_back(prefix + value);
+}
 
 Result<BuildPlan> plan_build(const core::Project& project, std::optional<std::int64_t> source_date_epoch) {
   if (!project.image)
@@ -203,6 +202,15 @@ Result<BuiltImage> build_image(const core::Project& project, const BuildPlan& pl
   }
   if (auto added = add_layer(k_code_layer, tar_entries(plan.context.code)); !added)
     return std::unexpected(added.error());
+  if (plan.serve) {
+    if (auto added = add_layer(k_serve_layer, serve_entries(*plan.serve)); !added)
+      return std::unexpected(added.error());
+    if (plan.serve->model) {
+      auto entries = model_entries(*plan.serve->model);
+      if (!entries) return std::unexpected(entries.error());
+      if (auto added = add_layer(k_model_layer, std::move(*entries)); !added) return std::unexpected(added.error());
+    }
+  }
 
   oci::ImageConfig config = image_config(*base, plan, ours);
   std::vector<oci::Descriptor> descriptors = base->layers;

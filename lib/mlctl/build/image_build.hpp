@@ -3,6 +3,7 @@
 #include <mlctl/build/base_image.hpp>
 #include <mlctl/build/context.hpp>
 #include <mlctl/build/layer_cache.hpp>
+#include <mlctl/build/serve_layer.hpp>
 #include <mlctl/core/config.hpp>
 #include <mlctl/core/error.hpp>
 #include <mlctl/core/reporter.hpp>
@@ -59,16 +60,28 @@ struct BuildPlan {
   std::int64_t epoch = 0;
   // org.opencontainers.image.* labels, in the order they are written.
   std::vector<std::pair<std::string, std::string>> labels{};
+  // `mlctl build --serve` (or image.serve): the serve and model layers on top, the server as
+  // the entrypoint. plan_build leaves it empty.
+  std::optional<ServePlan> serve{};
 };
 
 // Selects the context and reads the git state of `project`. Fails with Errc::precondition when
 // the project has no `image` section.
 Result<BuildPlan> plan_build(const core::Project& project, std::optional<std::int64_t> source_date_epoch);
 
+// The entries of everything under `dir` (not `dir` itself) at `image_dir` ("/app/.deps") in the
+// image. Symlinks are stored as they are, never followed: for trees mlctl itself wrote or
+// checked (pip's target, a fetched and verified artifact).
+Result<std::vector<oci::TarEntry>> tree_entries(const std::filesystem::path& dir, std::string_view image_dir);
+
+// Sets `key` to `value` in a config's "KEY=value" environment, replacing an earlier value.
+void set_env(std::vector<std::string>& env, std::string_view key, std::string value);
+
 // Builds the image of `project` daemonlessly: resolves the base, installs the Python
 // dependencies with pip for the base's interpreter and platform, builds the deps, large-files
-// and code layers through the cache (an unchanged layer is neither re-tarred nor re-compressed),
-// and assembles config and manifest. Nothing is pushed or written outside the cache.
+// and code layers (and with plan.serve the serve and model layers) through the cache (an
+// unchanged layer is neither re-tarred nor re-compressed), and assembles config and manifest.
+// Nothing is pushed or written outside the cache.
 Result<BuiltImage> build_image(const core::Project& project, const BuildPlan& plan, const BuildOptions& options,
                                core::Reporter& reporter);
 
