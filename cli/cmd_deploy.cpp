@@ -2,6 +2,11 @@
 #include "deploy_render.hpp"
 
 #include <mlctl/deploy/istio.hpp>
+#include <mlctl/deploy/kserve.hpp>
+#include <mlctl/deploy/monitoring.hpp>
+#include <mlctl/deploy/seldon.hpp>
+
+#include <algorithm>
 
 #include <optional>
 
@@ -23,31 +28,48 @@ struct DeployFlags {
   std::string candidate;
   int weight = 10;
   std::string route_header;
+  std::string kserve_mode = "serverless";
+  bool service_monitor = false;
 };
 
-// The target each strategy renders for unless told otherwise.
+// What each target can do, and the target each strategy renders for unless told otherwise.
+struct Target {
+  std::string_view name;
+  std::string_view who;  // for messages
+  std::vector<std::string_view> strategies;
+};
+const std::vector<Target> k_targets = {
+    {"k8s", "plain Kubernetes", {"direct"}},
+    {"istio", "Istio", {"ab", "shadow"}},
+    {"argo-rollouts", "Argo Rollouts", {"canary"}},
+    {"kserve", "KServe", {"direct", "canary"}},
+    {"seldon", "Seldon Core 2", {"direct", "ab", "shadow"}},
+};
+
 std::string default_target(const std::string& strategy) {
   if (strategy == "direct") return "k8s";
   if (strategy == "canary") return "argo-rollouts";
   return "istio";
 }
 
-// What --strategy and --target ask for, checked before anything is read.
+// What --strategy, --target and the flags of both ask for, checked before anything is read.
 void check_strategy(const DeployFlags& flags) {
   const std::string& strategy = flags.strategy;
   if (strategy != "direct" && strategy != "ab" && strategy != "shadow" && strategy != "canary")
     throw Fatal{Error(Errc::invalid, fmt::format("--strategy {}: expected direct, ab, shadow or canary", strategy))};
   std::string target = flags.target.empty() ? default_target(strategy) : flags.target;
-  if (target != "k8s" && target != "istio" && target != "argo-rollouts")
-    throw Fatal{Error(Errc::invalid, fmt::format("--target {}: expected k8s, istio or argo-rollouts (kserve and "
-                                                 "seldon are not there yet)", target))};
-  if (target != default_target(strategy)) {
-    std::string_view who = target == "k8s" ? "plain Kubernetes" : target == "istio" ? "Istio alone" : "Argo Rollouts";
-    std::string why = strategy == "direct" ? "--strategy direct renders plain Kubernetes objects"
-                      : strategy == "canary" ? fmt::format("{} cannot step a canary and abort it on metrics", who)
-                      : strategy == "ab"     ? fmt::format("{} cannot keep two versions side by side under a fixed split", who)
-                                             : fmt::format("{} cannot mirror traffic to a second version", who);
-    throw Fatal{Error(Errc::invalid, why, fmt::format("use --target {}", default_target(strategy)))};
+  auto found = std::ranges::find(k_targets, target, &Target::name);
+  if (found == k_targets.end())
+    throw Fatal{Error(Errc::invalid,
+                      fmt::format("--target {}: expected k8s, istio, argo-rollouts, kserve or seldon", target))};
+  if (std::ranges::find(found->strategies, strategy) == found->strategies.end()) {
+    std::vector<std::string_view> can;
+    for (const auto& other : k_targets)
+      if (std::ranges::find(other.strategies, strategy) != other.strategies.end()) can.push_back(other.name);
+    throw Fatal{Error(Errc::invalid,
+                      fmt::format("{} cannot do --strategy {}: it does {}", found->who, strategy,
+                                  fmt::join(found->strategies, ", ")),
+                      fmt::format("use --target {}", fmt::join(can, " or ")))};
   }
   bool split = strategy == "ab" || strategy == "shadow";
   if (!split && (!flags.candidate.empty() || !flags.route_header.empty()))
@@ -57,6 +79,13 @@ void check_strategy(const DeployFlags& flags) {
     throw Fatal{Error(Errc::invalid, fmt::format("--strategy {} needs --candidate @VERSION", strategy))};
   if (flags.weight < 0 || flags.weight > 100)
     throw Fatal{Error(Errc::invalid, fmt::format("--weight {}: the candidate's percent is 0..100", flags.weight))};
+  if (flags.kserve_mode != "serverless" && flags.kserve_mode != "raw-deployment")
+    throw Fatal{Error(Errc::invalid,
+                      fmt::format("--kserve-mode {}: expected serverless or raw-deployment", flags.kserve_mode))};
+  if (target != "kserve" && flags.kserve_mode != "serverless")
+    throw Fatal{Error(Errc::invalid, "--kserve-mode is for --target kserve")};
+  if (flags.service_monitor && target == "seldon")
+    throw Fatal{Error(Errc::invalid, "--service-monitor watches a Service mlctl renders; Seldon's servers are Seldon's")};
 }
 
 std::optional<deploy::RouteHeader> route_header(const std::string& text) {
@@ -67,16 +96,37 @@ std::optional<deploy::RouteHeader> route_header(const std::string& text) {
   return deploy::RouteHeader{text.substr(0, equals), text.substr(equals + 1)};
 }
 
-std::vector<nlohmann::json> render(const DeployFlags& flags, const DeployPlace& place, const deploy::ServedModel& model) {
-  if (flags.strategy == "direct") return unwrap(deploy::render_direct(model));
-  if (flags.strategy == "canary") return unwrap(deploy::render_canary(configured_canary(place, model)));
+deploy::TrafficSplit traffic_split(const DeployFlags& flags, const DeployPlace& place, const deploy::ServedModel& model) {
   std::string candidate = flags.candidate.starts_with('@') ? flags.candidate : "@" + flags.candidate;
-  deploy::TrafficSplit split{.stable = model,
-                             .candidate = served_model(place, model.model + candidate),
-                             .weight = flags.weight,
-                             .mode = flags.strategy == "ab" ? deploy::SplitMode::ab : deploy::SplitMode::shadow,
-                             .route_header = route_header(flags.route_header)};
-  return unwrap(deploy::render_istio(split));
+  return {.stable = model,
+          .candidate = served_model(place, model.model + candidate),
+          .weight = flags.weight,
+          .mode = flags.strategy == "ab" ? deploy::SplitMode::ab : deploy::SplitMode::shadow,
+          .route_header = route_header(flags.route_header)};
+}
+
+std::vector<nlohmann::json> render(Context& context, const DeployFlags& flags, const DeployPlace& place,
+                                   const deploy::ServedModel& model) {
+  std::string target = flags.target.empty() ? default_target(flags.strategy) : flags.target;
+  if (target == "kserve") {
+    deploy::KServeService service{
+        .model = model,
+        .mode = flags.kserve_mode == "serverless" ? deploy::KServeMode::serverless : deploy::KServeMode::raw_deployment,
+        .canary_percent = flags.strategy == "canary" ? std::optional<int>(flags.weight) : std::nullopt};
+    if (deploy::canary_ignored(service))
+      context.print_warning("KServe ignores canaryTrafficPercent in RawDeployment mode: this version takes all "
+                              "the traffic once ready (use --kserve-mode serverless for a canary)");
+    return unwrap(deploy::render_kserve(service));
+  }
+  if (target == "seldon")
+    return flags.strategy == "direct" ? unwrap(deploy::render_seldon(model))
+                                      : unwrap(deploy::render_seldon(traffic_split(flags, place, model)));
+  std::vector<nlohmann::json> objects =
+      flags.strategy == "direct"   ? unwrap(deploy::render_direct(model))
+      : flags.strategy == "canary" ? unwrap(deploy::render_canary(configured_canary(place, model)))
+                                   : unwrap(deploy::render_istio(traffic_split(flags, place, model)));
+  if (flags.service_monitor) objects.push_back(unwrap(deploy::service_monitor(model)));
+  return objects;
 }
 
 void run_render(Context& context, const DeployFlags& flags) {
@@ -85,7 +135,7 @@ void run_render(Context& context, const DeployFlags& flags) {
   check_strategy(flags);
   DeployPlace place = deploy_place(context, flags.registry_db, flags.environment);
   deploy::ServedModel model = served_model(place, flags.ref, flags.image);
-  auto objects = render(flags, place, model);
+  auto objects = render(context, flags, place, model);
   std::string yaml = deploy::manifest_yaml(objects);
   nlohmann::json summary = {{"model", model.model},         {"version", model.version},
                             {"environment", model.environment}, {"namespace", model.namespace_name},
@@ -131,7 +181,9 @@ void add_deploy(CLI::App& app) {
   mlctl deploy render fraud-detector@production --env prod -o deploy/prod.yaml --check   # exit 4 on drift
   mlctl deploy render fraud-detector@production --env prod -o deploy/   # base/ + overlays/prod/
   mlctl deploy render fraud-detector@production --env prod --strategy ab --candidate @4 --weight 10
-  mlctl deploy render fraud-detector@4 --env prod --strategy canary)");
+  mlctl deploy render fraud-detector@4 --env prod --strategy canary
+  mlctl deploy render fraud-detector@4 --env prod --strategy canary --target kserve --weight 20
+  mlctl deploy render fraud-detector@production --env prod --strategy ab --candidate @4 --target seldon)");
 
   CLI::App* render = group->add_subcommand(
       "render", "Render the Kubernetes objects that serve a model version in an environment");
@@ -148,12 +200,20 @@ void add_deploy(CLI::App& app) {
   render->add_option("--strategy", flags->strategy,
                      "direct (default), ab (a weighted split), shadow (mirroring) or canary (stepped, with analysis)")
       ->option_text("direct|ab|shadow|canary");
-  render->add_option("--target", flags->target, "k8s (for direct), istio (ab, shadow) or argo-rollouts (canary)")
-      ->option_text("k8s|istio|argo-rollouts");
+  render->add_option("--target", flags->target,
+                     "k8s (direct), istio (ab, shadow), argo-rollouts (canary), kserve (direct, canary) or seldon "
+                     "(direct, ab, shadow); default: the first that does the strategy")
+      ->option_text("TARGET");
   render->add_option("--candidate", flags->candidate, "ab, shadow: the version tried next to MODEL's")
       ->option_text("@VERSION|@ALIAS");
-  render->add_option("--weight", flags->weight, "ab, shadow: the candidate's percent of the traffic (default 10)")
+  render->add_option("--weight", flags->weight,
+                     "ab, shadow, kserve canary: the candidate's percent of the traffic (default 10)")
       ->option_text("N");
+  render->add_option("--kserve-mode", flags->kserve_mode,
+                     "kserve: serverless (Knative, default) or raw-deployment (no canary)")
+      ->option_text("serverless|raw-deployment");
+  render->add_flag("--service-monitor", flags->service_monitor,
+                   "Add a Prometheus Operator ServiceMonitor (the pods also carry scrape annotations)");
   render->add_option("--route-header", flags->route_header, "ab: requests with this header go to the candidate")
       ->option_text("NAME=VALUE");
   add_registry_db_option(render, flags->registry_db);

@@ -70,6 +70,11 @@ void Context::print_error(const std::string& message, const std::string& hint) c
   if (!hint.empty()) std::cerr << (color ? "\033[1mhint:\033[0m " : "hint: ") << hint << '\n';
 }
 
+void Context::print_warning(const std::string& message) const {
+  if (globals_.quiet) return;
+  std::cerr << "mlctl: " << (color_stderr() ? "\033[1;33mwarning:\033[0m " : "warning: ") << message << '\n';
+}
+
 std::string format_table(const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> widths;
   for (const auto& row : rows)

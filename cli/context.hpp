@@ -56,6 +56,8 @@ public:
   void print(const nlohmann::json& document, const std::string& text) const;
   // Prints a problem line "mlctl: error: ..." on stderr.
   void print_error(const std::string& message, const std::string& hint = {}) const;
+  // Prints "mlctl: warning: ..." on stderr, unless --quiet.
+  void print_warning(const std::string& message) const;
 
 private:
   Globals globals_;

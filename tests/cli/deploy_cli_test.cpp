@@ -122,8 +122,8 @@ TEST_F(DeployCliTest, AbSplitsBetweenTheAliasedVersionAndTheCandidateOnIstio) {
                                  "--target", "k8s", "--candidate", "@3", "-o", "x.yaml"},
                                 dir_.path());
   EXPECT_EQ(wrong_target.exit_code, 2);
-  EXPECT_EQ(wrong_target.err, "mlctl: error: plain Kubernetes cannot keep two versions side by side under a fixed split\n"
-                               "hint: use --target istio\n");
+  EXPECT_EQ(wrong_target.err, "mlctl: error: plain Kubernetes cannot do --strategy ab: it does direct\n"
+                               "hint: use --target istio or seldon\n");
   auto weight = run_mlctl({"deploy", "render", "fraud-detector@production", "--env", "prod", "--strategy", "ab",
                            "--candidate", "@3", "--weight", "101", "-o", "x.yaml"},
                           dir_.path());
@@ -157,12 +157,76 @@ TEST_F(DeployCliTest, CanaryRollsTheNamedVersionOutWithArgoRollouts) {
                           "istio"},
                          dir_.path());
   EXPECT_EQ(istio.exit_code, 2);
-  EXPECT_EQ(istio.err, "mlctl: error: Istio alone cannot step a canary and abort it on metrics\n"
-                       "hint: use --target argo-rollouts\n");
-  auto kserve = run_mlctl({"deploy", "render", "fraud-detector@1", "--env", "prod", "--target", "kserve"}, dir_.path());
-  EXPECT_EQ(kserve.exit_code, 2);
-  EXPECT_EQ(kserve.err, "mlctl: error: --target kserve: expected k8s, istio or argo-rollouts (kserve and seldon are "
-                        "not there yet)\n");
+  EXPECT_EQ(istio.err, "mlctl: error: Istio cannot do --strategy canary: it does ab, shadow\n"
+                       "hint: use --target argo-rollouts or kserve\n");
+}
+
+TEST_F(DeployCliTest, KServeCanarySendsTheWeightToTheNamedVersion) {
+  auto rendered = run_mlctl({"-o", "json", "deploy", "render", "fraud-detector@1", "--env", "prod", "--strategy", "canary",
+                             "--target", "kserve", "--weight", "20"},
+                            dir_.path());
+  ASSERT_EQ(rendered.exit_code, 0) << rendered.err;
+  EXPECT_EQ(rendered.err, "");
+  Json objects = Json::parse(rendered.out);
+  ASSERT_EQ(objects.size(), 2u);
+  const Json& service = objects[1];
+  EXPECT_EQ(service["kind"], "InferenceService");
+  EXPECT_EQ(service["metadata"]["namespace"], "ml-prod");
+  EXPECT_EQ(service["metadata"]["annotations"]["serving.kserve.io/deploymentMode"], "Serverless");
+  EXPECT_EQ(service["spec"]["predictor"]["canaryTrafficPercent"], 20);
+  EXPECT_EQ(service["spec"]["predictor"]["containers"][0]["image"], k_image);
+
+  auto raw = run_mlctl({"-o", "json", "deploy", "render", "fraud-detector@1", "--env", "prod", "--strategy", "canary",
+                        "--target", "kserve", "--kserve-mode", "raw-deployment"},
+                       dir_.path());
+  ASSERT_EQ(raw.exit_code, 0) << raw.err;
+  EXPECT_EQ(raw.err, "mlctl: warning: KServe ignores canaryTrafficPercent in RawDeployment mode: this version takes "
+                     "all the traffic once ready (use --kserve-mode serverless for a canary)\n");
+  EXPECT_FALSE(Json::parse(raw.out)[1]["spec"]["predictor"].contains("canaryTrafficPercent"));
+
+  auto mode_elsewhere = run_mlctl({"deploy", "render", "fraud-detector@1", "--env", "prod", "--kserve-mode",
+                                   "raw-deployment"},
+                                  dir_.path());
+  EXPECT_EQ(mode_elsewhere.exit_code, 2);
+  EXPECT_EQ(mode_elsewhere.err, "mlctl: error: --kserve-mode is for --target kserve\n");
+}
+
+TEST_F(DeployCliTest, SeldonNeedsAFlavorItsRuntimesLoadAndAnArtifactTheyCanFetch) {
+  auto generic = run_mlctl({"deploy", "render", "fraud-detector@1", "--env", "prod", "--target", "seldon", "-o", "x.yaml"},
+                           dir_.path());
+  EXPECT_EQ(generic.exit_code, 2);
+  EXPECT_TRUE(generic.err.starts_with("mlctl: error: flavor: Seldon has no runtime for 'generic' models")) << generic.err;
+  dir_.write("model.bin", "weights sklearn");
+  ASSERT_EQ(run_mlctl({"model", "register", "fraud-detector", "--artifact", "model.bin", "--flavor", "sklearn", "--image",
+                       k_image},
+                      dir_.path())
+                .exit_code,
+            0);
+  auto local = run_mlctl({"deploy", "render", "fraud-detector@3", "--env", "prod", "--target", "seldon", "-o", "x.yaml"},
+                         dir_.path());
+  EXPECT_EQ(local.exit_code, 2);
+  EXPECT_NE(local.err.find("file://"), std::string::npos) << local.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "x.yaml"));
+  auto canary = run_mlctl({"deploy", "render", "fraud-detector@1", "--env", "prod", "--target", "seldon", "--strategy",
+                           "canary"},
+                          dir_.path());
+  EXPECT_EQ(canary.exit_code, 2);
+  EXPECT_EQ(canary.err, "mlctl: error: Seldon Core 2 cannot do --strategy canary: it does direct, ab, shadow\n"
+                        "hint: use --target argo-rollouts or kserve\n");
+}
+
+TEST_F(DeployCliTest, ServiceMonitorIsAddedOnRequest) {
+  auto rendered = run_mlctl({"-o", "json", "deploy", "render", "fraud-detector@1", "--env", "prod", "--service-monitor"},
+                            dir_.path());
+  ASSERT_EQ(rendered.exit_code, 0) << rendered.err;
+  Json objects = Json::parse(rendered.out);
+  ASSERT_EQ(objects.size(), 7u);
+  EXPECT_EQ(objects[6]["kind"], "ServiceMonitor");
+  const Json& service = objects[2];
+  ASSERT_EQ(service["kind"], "Service");
+  EXPECT_EQ(objects[6]["spec"]["selector"]["matchLabels"], service["spec"]["selector"]);
+  EXPECT_EQ(objects[6]["spec"]["endpoints"][0]["port"], "http");
+  EXPECT_EQ(service["spec"]["ports"][0]["name"], "http");
 }
 
 TEST_F(DeployCliTest, BadInputIsAClearErrorAndWritesNothing) {
