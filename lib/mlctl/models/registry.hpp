@@ -219,6 +219,9 @@ private:
                                   const Change& change);
   Result<void> audit(std::int64_t model, const AuditEntry& entry);
   Result<std::optional<RolloutState>> rollout_of(std::int64_t model, std::string_view name, std::string_view environment);
+  // Promotes (or aborts) the candidate of a rollout.
+  Result<RolloutState> end_rollout(std::string_view name, std::string_view environment, bool promote,
+                                   const Change& change);
   Result<RolloutState> write_rollout(std::int64_t model, const std::optional<RolloutState>& old, RolloutState state,
                                      std::string_view action, const Change& change);
   Result<std::vector<std::string>> aliases_of(std::int64_t model, std::int64_t version);

@@ -162,45 +162,39 @@ Result<RolloutState> Registry::set_rollout_weight(std::string_view name, const W
   return written;
 }
 
-Result<RolloutState> Registry::promote_rollout(std::string_view name, std::string_view environment,
-                                               const Change& change) {
+Result<RolloutState> Registry::end_rollout(std::string_view name, std::string_view environment, bool promote,
+                                           const Change& change) {
   auto transaction = WriteTransaction::begin(db_);
   if (!transaction) return std::unexpected(transaction.error());
   auto model = model_id(name);
   if (!model) return std::unexpected(model.error());
   auto old = rollout_of(*model, name, environment);
   if (!old) return std::unexpected(old.error());
-  if (!*old || !(*old)->candidate) return std::unexpected(no_candidate(name, environment, "promote"));
-  std::int64_t candidate = *(*old)->candidate;
-  if (auto exists = check_version_exists(*model, name, candidate); !exists) return std::unexpected(exists.error());
-  if (auto moved = write_alias(*model, k_production_alias, candidate, change); !moved)
-    return std::unexpected(moved.error());
+  if (!*old || !(*old)->candidate) return std::unexpected(no_candidate(name, environment, promote ? "promote" : "abort"));
   RolloutState state = **old;
-  state.stable = candidate;
+  if (promote) {
+    if (auto exists = check_version_exists(*model, name, *state.candidate); !exists)
+      return std::unexpected(exists.error());
+    if (auto moved = write_alias(*model, k_production_alias, *state.candidate, change); !moved)
+      return std::unexpected(moved.error());
+    state.stable = *state.candidate;
+  }
   state.candidate.reset();
   state.weight = 0;
-  auto written = write_rollout(*model, *old, std::move(state), "rollout.promote", change);
+  auto written = write_rollout(*model, *old, std::move(state), promote ? "rollout.promote" : "rollout.abort", change);
   if (!written) return written;
   if (auto committed = transaction->commit(); !committed) return std::unexpected(committed.error());
   return written;
 }
 
+Result<RolloutState> Registry::promote_rollout(std::string_view name, std::string_view environment,
+                                               const Change& change) {
+  return end_rollout(name, environment, true, change);
+}
+
 Result<RolloutState> Registry::abort_rollout(std::string_view name, std::string_view environment,
                                              const Change& change) {
-  auto transaction = WriteTransaction::begin(db_);
-  if (!transaction) return std::unexpected(transaction.error());
-  auto model = model_id(name);
-  if (!model) return std::unexpected(model.error());
-  auto old = rollout_of(*model, name, environment);
-  if (!old) return std::unexpected(old.error());
-  if (!*old || !(*old)->candidate) return std::unexpected(no_candidate(name, environment, "abort"));
-  RolloutState state = **old;
-  state.candidate.reset();
-  state.weight = 0;
-  auto written = write_rollout(*model, *old, std::move(state), "rollout.abort", change);
-  if (!written) return written;
-  if (auto committed = transaction->commit(); !committed) return std::unexpected(committed.error());
-  return written;
+  return end_rollout(name, environment, false, change);
 }
 
 }  // namespace mlctl::models
