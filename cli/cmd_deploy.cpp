@@ -29,6 +29,7 @@ struct DeployFlags {
   int weight = 10;
   std::string route_header;
   std::string kserve_mode = "serverless";
+  std::string tool_image;
   bool service_monitor = false;
 };
 
@@ -133,7 +134,7 @@ void run_render(Context& context, const DeployFlags& flags) {
   if (flags.check && flags.output.empty())
     throw Fatal{Error(Errc::invalid, "--check compares with what is on disk: give it with -o FILE|DIR/")};
   check_strategy(flags);
-  DeployPlace place = deploy_place(context, flags.registry_db, flags.environment);
+  DeployPlace place = deploy_place(context, flags.registry_db, flags.environment, flags.tool_image);
   deploy::ServedModel model = served_model(place, flags.ref, flags.image);
   auto objects = render(context, flags, place, model);
   std::string yaml = deploy::manifest_yaml(objects);
@@ -216,6 +217,7 @@ void add_deploy(CLI::App& app) {
                    "Add a Prometheus Operator ServiceMonitor (the pods also carry scrape annotations)");
   render->add_option("--route-header", flags->route_header, "ab: requests with this header go to the candidate")
       ->option_text("NAME=VALUE");
+  add_tool_image_option(render, flags->tool_image);
   add_registry_db_option(render, flags->registry_db);
   on_run(render, [flags](Context& context) { run_render(context, *flags); });
 }

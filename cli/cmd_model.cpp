@@ -2,6 +2,7 @@
 #include "registry_location.hpp"
 #include "terminal_reporter.hpp"
 
+#include <mlctl/core/digest.hpp>
 #include <mlctl/core/fs.hpp>
 #include <mlctl/models/lineage.hpp>
 #include <mlctl/models/registry.hpp>
@@ -30,6 +31,9 @@ struct ModelFlags {
   std::string metrics_file, flavor, description, image, run, reason;
   std::string where, sort, alias, to, better_than, on, at, destination, file;
   std::int64_t version = 0, version2 = 0, limit = 100, offset = 0;
+  std::string uri, digest;  // fetch
+  std::uint64_t size = 0;
+  bool directory = false;
 };
 
 RegistryPlace locate(const Context& context, const ModelFlags& flags) {
@@ -230,6 +234,28 @@ void run_pull(Context& context, const ModelFlags& flags) {
                             flags.destination));
 }
 
+// The store an artifact URI names: an oci:// artifact's repository (the URI less its manifest
+// digest, which the store reads from the URI); s3:// and file:// stores read the object the URI
+// names whatever their location.
+std::string store_of(const std::string& uri) {
+  return uri.starts_with("oci://") ? uri.substr(0, uri.find('@')) : uri;
+}
+
+// What a serving pod's init container runs: no registry database, only the store and the digest.
+void run_fetch(Context& context, const ModelFlags& flags) {
+  if (!flags.uri.starts_with("s3://") && !flags.uri.starts_with("oci://") && !flags.uri.starts_with("file://"))
+    throw Fatal{Error(Errc::invalid, fmt::format("'{}' is not an artifact URI", flags.uri),
+                      "give a URI as `mlctl model uri` prints it: file://, s3:// or oci://")};
+  if (auto checked = core::check_sha256_digest(flags.digest); !checked)
+    throw Fatal{Error(Errc::invalid, fmt::format("--digest: {}", checked.error().message()))};
+  models::StoredArtifact artifact{.uri = flags.uri, .digest = flags.digest, .size = flags.size,
+                                  .directory = flags.directory};
+  auto store = unwrap(models::open_artifact_store(store_of(flags.uri), {.project_root = fs::current_path()}));
+  unwrap(store->get(artifact, flags.destination, context.reporter()));
+  context.print({{"artifact_uri", flags.uri}, {"artifact_digest", flags.digest}, {"destination", flags.destination}},
+                fmt::format("fetched {} ({}) to {}", flags.uri, flags.digest, flags.destination));
+}
+
 void print_alias_change(Context& context, const std::string& name, const models::AliasChange& changed) {
   auto shown = [](std::optional<std::int64_t> version) { return version ? std::to_string(*version) : "-"; };
   nlohmann::json document = {{"name", name}, {"alias", changed.alias},
@@ -423,6 +449,14 @@ void add_model(CLI::App& app) {
   c->add_option("destination", f->destination, "Where to write it")->required();
   c->add_option("--artifact-store", f->artifact_store, "The artifact store to read from")->option_text("LOCATION");
   on_run(c, [f](Context& context) { run_pull(context, *f); });
+
+  c = model->add_subcommand("fetch", "Download an artifact by its URI and verify its digest (no registry needed)");
+  c->add_option("uri", f->uri, "The artifact's URI: file://, s3:// or oci://")->required();
+  c->add_option("destination", f->destination, "Where to write it (must not exist)")->required();
+  c->add_option("--digest", f->digest, "The artifact's digest, as registered")->required()->option_text("sha256:HEX");
+  c->add_flag("--directory", f->directory, "The artifact is a directory (stored as its tar)");
+  c->add_option("--size", f->size, "Its size in bytes, for progress")->option_text("N");
+  on_run(c, [f](Context& context) { run_fetch(context, *f); });
 
   CLI::App* alias = model->add_subcommand("alias", "Set or unset an alias");
   alias->require_subcommand(0, 1);

@@ -19,6 +19,7 @@ struct RolloutFlags {
   std::string output;  // empty: deploy/ in the project
   std::string registry_db;
   std::string reason;
+  std::string tool_image;
 };
 
 models::Change change(const RolloutFlags& flags) {
@@ -88,7 +89,7 @@ void run_set_weight(Context& context, const RolloutFlags& flags) {
   if (flags.strategy != "ab" && flags.strategy != "canary")
     throw Fatal{Error(Errc::invalid, fmt::format("--strategy {}: expected ab (Istio) or canary (Argo Rollouts)",
                                                  flags.strategy))};
-  DeployPlace place = deploy_place(context, flags.registry_db, flags.environment);
+  DeployPlace place = deploy_place(context, flags.registry_db, flags.environment, flags.tool_image);
   models::Registry registry = open_registry(place.registry);
   std::int64_t candidate = candidate_version(registry, flags);
   check_renders(place, registry, flags, candidate);
@@ -100,14 +101,14 @@ void run_set_weight(Context& context, const RolloutFlags& flags) {
 }
 
 void run_promote(Context& context, const RolloutFlags& flags) {
-  DeployPlace place = deploy_place(context, flags.registry_db, flags.environment);
+  DeployPlace place = deploy_place(context, flags.registry_db, flags.environment, flags.tool_image);
   models::Registry registry = open_registry(place.registry);
   auto state = unwrap(registry.promote_rollout(flags.model, place.environment.name, change(flags)));
   report(context, state, write_state(place, flags, state));
 }
 
 void run_abort(Context& context, const RolloutFlags& flags) {
-  DeployPlace place = deploy_place(context, flags.registry_db, flags.environment);
+  DeployPlace place = deploy_place(context, flags.registry_db, flags.environment, flags.tool_image);
   models::Registry registry = open_registry(place.registry);
   auto state = unwrap(registry.abort_rollout(flags.model, place.environment.name, change(flags)));
   report(context, state, write_state(place, flags, state));
@@ -149,6 +150,7 @@ CLI::App* leaf(CLI::App* parent, const std::string& name, const std::string& des
                       "Where the manifests go: FILE, or a kustomize layout DIR/ (default: deploy/ in the project)")
       ->option_text("FILE|DIR/");
   command->add_option("--reason", flags.reason, "Why, recorded in the audit log")->option_text("TEXT");
+  add_tool_image_option(command, flags.tool_image);
   return command;
 }
 

@@ -51,9 +51,11 @@ std::string overlay_kustomization(const fs::path& overlay, const std::string& na
 
 }  // namespace
 
-DeployPlace deploy_place(const Context& context, const std::string& registry_db, const std::string& environment) {
+DeployPlace deploy_place(const Context& context, const std::string& registry_db, const std::string& environment,
+                         const std::string& tool_image) {
   DeployPlace place{.registry = locate_registry(context, {.database = registry_db, .artifacts = {}}),
-                    .environment = {}};
+                    .environment = {},
+                    .tool_image = tool_image};
   if (!place.registry.project)
     throw Fatal{Error(Errc::not_found, "no mlctl.yaml here or above: its environments name the namespaces",
                       "run in a project, or pass --config FILE")};
@@ -76,6 +78,7 @@ deploy::ServedModel served_model(const DeployPlace& place, const std::string& re
           .version = version.version,
           .artifact_digest = version.artifact.digest,
           .artifact_uri = version.artifact.uri,
+          .artifact_directory = version.artifact.directory,
           .flavor = version.flavor,
           .image = served_image,
           .environment = env.name,
@@ -83,7 +86,9 @@ deploy::ServedModel served_model(const DeployPlace& place, const std::string& re
           .resources = {.cpu = serving.cpu, .memory = serving.memory, .gpu = serving.gpu},
           .autoscaling = {.min_replicas = serving.min_replicas,
                           .max_replicas = serving.max_replicas,
-                          .cpu_utilization = serving.cpu_utilization}};
+                          .cpu_utilization = serving.cpu_utilization},
+          .packaging = unwrap(deploy::parse_packaging(place.registry.project->model.packaging)),
+          .tool_image = place.tool_image};
 }
 
 deploy::Canary configured_canary(const DeployPlace& place, deploy::ServedModel model) {
@@ -115,6 +120,12 @@ std::vector<nlohmann::json> render_rollout(const DeployPlace& place, const model
                              .route_header = std::nullopt};
   if (state.candidate) split.candidate = version(*state.candidate);
   return unwrap(deploy::render_istio(split));
+}
+
+void add_tool_image_option(CLI::App* command, std::string& tool_image) {
+  command->add_option("--tool-image", tool_image, "model.packaging init: the mlctl image that fetches the model")
+      ->envname("MLCTL_TOOL_IMAGE")
+      ->option_text("REF@DIGEST");
 }
 
 ManifestFiles write_manifests(const ManifestTarget& target, const std::string& yaml, bool check) {

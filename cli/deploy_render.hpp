@@ -20,10 +20,15 @@ namespace mlctl::cli {
 struct DeployPlace {
   RegistryPlace registry;
   core::Environment environment;
+  std::string tool_image;  // model.packaging init: the mlctl image whose init container fetches the model
 };
 
 // Fatal (not_found) without an mlctl.yaml or without the environment, listing the ones there are.
-DeployPlace deploy_place(const Context& context, const std::string& registry_db, const std::string& environment);
+DeployPlace deploy_place(const Context& context, const std::string& registry_db, const std::string& environment,
+                         const std::string& tool_image);
+
+// Adds --tool-image (MLCTL_TOOL_IMAGE) to a command that renders manifests.
+void add_tool_image_option(CLI::App* command, std::string& tool_image);
 
 // A model version as the cluster should serve it in the environment: NAME[@VERSION|@ALIAS], the
 // image registered with the version unless `image` is given (Fatal, precondition, when neither).

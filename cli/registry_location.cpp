@@ -73,7 +73,8 @@ void add_registry_db_option(CLI::App* command, std::string& database) {
 std::unique_ptr<models::ArtifactStore> artifact_store_for(const RegistryPlace& place,
                                                           const models::StoredArtifact& artifact) {
   std::string location = place.artifacts;
-  if (artifact.uri.starts_with("s3://") || artifact.uri.starts_with("oci://")) location = artifact.uri;
+  if (artifact.uri.starts_with("s3://")) location = artifact.uri;
+  if (artifact.uri.starts_with("oci://")) location = artifact.uri.substr(0, artifact.uri.find('@'));  // the repository
   return unwrap(models::open_artifact_store(
       location, {.project_root = place.project_root, .transport = nullptr, .credentials = nullptr, .insecure = false}));
 }

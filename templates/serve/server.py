@@ -5,7 +5,8 @@ whatever the model needs to unpickle (sklearn, numpy). Configured by the environ
 
   MLCTL_MODEL_NAME     the model's name, as clients write it in /v2/models/NAME (required)
   MLCTL_MODEL_VERSION  its version (default 1)
-  MLCTL_MODEL_PATH     the model: a pickle, or a directory holding model.pkl (required)
+  MLCTL_MODEL_PATH     the model: a pickle, or a directory holding model.pkl or else exactly one
+                       file, of any name (a model image's models/ folder) (required)
   MLCTL_FLAVOR         sklearn or generic (the default): a pickle whose object has .predict()
   MLCTL_PREDICT        a predict.py hook (default: predict.py next to this file, if there is one)
   MLCTL_HOST           the address to listen on (default 0.0.0.0)
@@ -80,7 +81,7 @@ def read_config(env):
     if not env.get("MLCTL_MODEL_NAME"):
         raise ConfigError("MLCTL_MODEL_NAME is not set: the name clients use in /v2/models/NAME")
     if not env.get("MLCTL_MODEL_PATH"):
-        raise ConfigError("MLCTL_MODEL_PATH is not set: the model file, or a directory holding model.pkl")
+        raise ConfigError("MLCTL_MODEL_PATH is not set: the model file, or a directory holding model.pkl or one file")
     return Config(name=env["MLCTL_MODEL_NAME"], version=env.get("MLCTL_MODEL_VERSION") or "1",
                   path=env["MLCTL_MODEL_PATH"], flavor=env.get("MLCTL_FLAVOR") or "generic",
                   predict=env.get("MLCTL_PREDICT", ""), host=env.get("MLCTL_HOST") or "0.0.0.0",
@@ -117,11 +118,27 @@ def load_hook(config):
     return module
 
 
+def model_file(path):
+    """The file MLCTL_MODEL_PATH names: itself, a directory's model.pkl, or the one file a directory holds."""
+    if not os.path.isdir(path):
+        if not os.path.isfile(path):
+            raise StartupError(f"MLCTL_MODEL_PATH={path}: no such file")
+        return path
+    pickled = os.path.join(path, "model.pkl")
+    if os.path.isfile(pickled):
+        return pickled
+    entries = sorted(os.listdir(path))
+    if not entries:
+        raise StartupError(f"MLCTL_MODEL_PATH={path}: no model.pkl in it, and no other file")
+    if len(entries) == 1 and os.path.isfile(os.path.join(path, entries[0])):
+        return os.path.join(path, entries[0])
+    shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+    raise ConfigError(f"MLCTL_MODEL_PATH={path}: no model.pkl in it, and not exactly one file: it holds {shown}; "
+                      "point MLCTL_MODEL_PATH at the model file")
+
+
 def load_pickle(path):
-    file = os.path.join(path, "model.pkl") if os.path.isdir(path) else path
-    if not os.path.isfile(file):
-        raise StartupError(f"MLCTL_MODEL_PATH={path}: " + ("no model.pkl in it" if file != path else "no such file"))
-    with open(file, "rb") as source:
+    with open(model_file(path), "rb") as source:
         return pickle.load(source)
 
 
@@ -162,7 +179,7 @@ def load_served(config):
     started = time.monotonic()
     try:
         model = hook_load(config.path) if hook_load else load_pickle(config.path)
-    except StartupError:
+    except (StartupError, ConfigError):
         raise
     except Exception as error:
         raise StartupError(f"loading the model from {config.path}: {type(error).__name__}: {error}") from error

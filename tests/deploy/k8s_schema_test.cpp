@@ -4,6 +4,7 @@
 
 #include <mlctl/deploy/istio.hpp>
 #include <mlctl/deploy/k8s.hpp>
+#include <mlctl/deploy/kserve.hpp>
 #include <mlctl/deploy/rollouts.hpp>
 
 #include <support/run.hpp>
@@ -63,6 +64,55 @@ TEST(K8sSchemaTest, EveryRenderedObjectValidatesAgainstTheUpstreamSchema) {
   auto bad_route = mlctl::test::run_command({argv[0], argv[1], argv[2], (dir / "bad-route.yaml").string()}, dir.path());
   EXPECT_EQ(bad_route.exit_code, 1);
   EXPECT_NE(bad_route.out.find("weight: '90' is not of type 'integer'"), std::string::npos) << bad_route.out;
+}
+
+// The init container and the emptyDir (packaging init) and the image volume (modelcar, the
+// schema of Kubernetes 1.31+) in every kind of object that carries the pods.
+TEST(K8sSchemaTest, PackagedModelsValidateAgainstTheUpstreamSchema) {
+  mlctl::test::TempDir dir;
+  auto packaged = [](std::int64_t version, char digest, Packaging packaging) {
+    ServedModel model = test::fraud_detector(version, digest);
+    model.packaging = packaging;
+    model.tool_image = "127.0.0.1:5000/mlctl/tool:0.1.0@sha256:" + std::string(64, '7');
+    model.artifact_directory = packaging == Packaging::init;
+    if (packaging == Packaging::modelcar)
+      model.artifact_uri = "oci://127.0.0.1:5000/ml/fraud-model@sha256:" + std::string(64, 'f');
+    return model;
+  };
+  std::vector<std::string> files;
+  auto add = [&](const std::string& name, const Result<std::vector<nlohmann::json>>& objects) {
+    ASSERT_TRUE(objects) << name << ": " << objects.error().message();
+    files.push_back(dir.write(name, manifest_yaml(*objects)).string());
+  };
+  add("init.yaml", render_direct(packaged(3, 'a', Packaging::init)));
+  add("modelcar.yaml", render_direct(packaged(3, 'a', Packaging::modelcar)));
+  add("split.yaml", render_istio({.stable = packaged(3, 'a', Packaging::init),
+                                  .candidate = packaged(4, 'b', Packaging::modelcar),
+                                  .weight = 10,
+                                  .mode = SplitMode::ab,
+                                  .route_header = {}}));
+  Canary canary;
+  canary.model = packaged(5, 'e', Packaging::init);
+  add("canary.yaml", render_canary(canary));
+  add("kserve.yaml", render_kserve({.model = packaged(6, 'c', Packaging::modelcar),
+                                    .mode = KServeMode::raw_deployment,
+                                    .canary_percent = {}}));
+  ASSERT_EQ(files.size(), 5u);
+  std::vector<std::string> argv{"/usr/bin/python3", MLCTL_SOURCE_DIR "/tests/support/validate_schemas.py",
+                                MLCTL_TEST_DATA "/schemas"};
+  argv.insert(argv.end(), files.begin(), files.end());
+  auto checked = mlctl::test::run_command(argv, dir.path());
+  EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
+  EXPECT_EQ(checked.out, "");
+
+  // The validator knows the image volume's fields: a misspelt one is refused.
+  dir.write("bad-volume.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n"
+                               "  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n"
+                               "    spec:\n      containers: [{name: c, image: i}]\n"
+                               "      volumes: [{name: model, image: {ref: r}}]\n");
+  auto bad = mlctl::test::run_command({argv[0], argv[1], argv[2], (dir / "bad-volume.yaml").string()}, dir.path());
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.out.find("'ref' was unexpected"), std::string::npos) << bad.out;
 }
 
 }  // namespace

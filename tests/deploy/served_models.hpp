@@ -20,12 +20,15 @@ inline ServedModel fraud_detector(std::int64_t version, char digest) {
           .version = version,
           .artifact_digest = "sha256:" + std::string(64, digest),
           .artifact_uri = "s3://models/fraud-detector/" + std::to_string(version) + "/model.pkl",
+          .artifact_directory = false,
           .flavor = "sklearn",
           .image = "registry.example/fraud/server@sha256:" + std::string(64, digest),
           .environment = "prod",
           .namespace_name = "ml-prod",
           .resources = {},
-          .autoscaling = {}};
+          .autoscaling = {},
+          .packaging = Packaging::image,
+          .tool_image = {}};
 }
 
 // fraud-detector 3 stable and 4 the candidate at 10%, no route header.

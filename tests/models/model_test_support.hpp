@@ -10,6 +10,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace mlctl::test {
 
@@ -41,6 +42,28 @@ protected:
   }
 
   TempDir dir_;
+};
+
+// `mlctl model fetch` as a serving pod's init container runs it: in an empty folder of its own.
+class ModelFetch : public ModelCli {
+protected:
+  // What the registry records for a new version of `path` (artifact_uri, artifact_digest, ...),
+  // stored in `store` (none: the local store).
+  nlohmann::json registered(const std::string& path, const std::string& store = "") {
+    std::vector<std::string> args{"register", "fraud", "--artifact", path, "-o", "json"};
+    if (!store.empty()) args.insert(args.end(), {"--artifact-store", store});
+    auto done = mlctl(args);
+    EXPECT_EQ(done.exit_code, 0) << done.err;
+    auto version = nlohmann::json::parse(done.out)["version"].dump();
+    return nlohmann::json::parse(mlctl({"show", "fraud@" + version, "-o", "json"}).out);
+  }
+  // `mlctl model fetch ARGS` in pod_, where no registry could be found.
+  core::Completed fetch(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"model", "fetch"});
+    return run_mlctl(args, pod_.path(), {{"MLCTL_REGISTRY_DB", ""}, {"MLCTL_ARTIFACT_STORE", ""}});
+  }
+
+  TempDir pod_;
 };
 
 }  // namespace mlctl::test

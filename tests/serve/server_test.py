@@ -114,7 +114,8 @@ class ServerTest(unittest.TestCase):
         self.port = free_port()
         environment = dict(os.environ, MLCTL_MODEL_NAME="cancer", MLCTL_MODEL_VERSION="3", MLCTL_FLAVOR="sklearn",
                            MLCTL_MODEL_PATH=self.model_path, MLCTL_HOST="127.0.0.1", MLCTL_PORT=str(self.port),
-                           MLCTL_WORKERS="2", **env)
+                           MLCTL_WORKERS="2")
+        environment.update(env)
         self.log_path = os.path.join(self.dir, "server.log")
         with open(self.log_path, "wb") as log:
             self.server = subprocess.Popen([sys.executable, os.path.join(self.dir, "server.py")], env=environment,
@@ -290,11 +291,33 @@ class ServerTest(unittest.TestCase):
                          "it defines neither load(path) nor predict(model, inputs)")
         self.assertEqual(self.infer(self.rows)[1]["outputs"][0]["data"], self.model.predict(self.rows).tolist())
 
+    def test_a_directory_holding_one_file_of_any_name_serves_that_file(self):
+        # As a model image mounted by Kubernetes (packaging modelcar) holds a file artifact:
+        # models/<its own name>.
+        models = os.path.join(self.dir, "image", "models")
+        os.makedirs(models)
+        shutil.copy(self.model_path, os.path.join(models, "cancer-v3.joblib"))
+        self.start(MLCTL_MODEL_PATH=models)
+        self.assertEqual(self.infer(self.rows)[1]["outputs"][0]["data"], self.model.predict(self.rows).tolist())
+        self.assertEqual(self.events("model loaded")[0]["path"], models)
+
     def test_bad_configuration_exits_2_and_a_missing_model_1(self):
+        empty, several = os.path.join(self.dir, "empty"), os.path.join(self.dir, "several")
+        os.makedirs(empty)
+        os.makedirs(os.path.join(several, "weights"))
+        for name in ("a.bin", "b.bin"):
+            shutil.copy(self.model_path, os.path.join(several, name))
         for env, code, message in [
             ({"MLCTL_WORKERS": "zero"}, 2, "MLCTL_WORKERS='zero' is not a number"),
             ({"MLCTL_FLAVOR": "pytorch"}, 2, "MLCTL_FLAVOR=pytorch: this server serves sklearn and generic models"),
-            ({"MLCTL_MODEL_PATH": self.dir}, 1, f"MLCTL_MODEL_PATH={self.dir}: no model.pkl in it"),
+            ({"MLCTL_MODEL_PATH": empty}, 1, f"MLCTL_MODEL_PATH={empty}: no model.pkl in it, and no other file"),
+            ({"MLCTL_MODEL_PATH": several}, 2, f"MLCTL_MODEL_PATH={several}: no model.pkl in it, and not exactly one "
+                                               "file: it holds a.bin, b.bin, weights; point MLCTL_MODEL_PATH at the "
+                                               "model file"),
+            ({"MLCTL_MODEL_PATH": os.path.join(several, "weights")}, 1,
+             f"MLCTL_MODEL_PATH={several}/weights: no model.pkl in it, and no other file"),
+            ({"MLCTL_MODEL_PATH": os.path.join(several, "nothing")}, 1,
+             f"MLCTL_MODEL_PATH={several}/nothing: no such file"),
         ]:
             with self.subTest(env=env):
                 # Run in templates/serve, which is embedded into mlctl: no __pycache__ there.

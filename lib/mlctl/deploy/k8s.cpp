@@ -23,7 +23,56 @@ Result<void> check_field(Result<void> checked, std::string_view field) {
   return {};
 }
 
+// `reference` (given as `shown`) names an image by its digest.
+Result<void> check_pinned(std::string_view reference, std::string_view shown, std::string_view field,
+                          std::string_view hint) {
+  auto parsed = oci::remote::parse_reference(reference);
+  if (!parsed) return check_field(std::unexpected(parsed.error()), field);
+  if (parsed->digest.empty())
+    return fail(Errc::invalid, fmt::format("{}: '{}' is not pinned by a digest", field, shown), std::string(hint));
+  return {};
+}
+
+constexpr std::string_view k_oci_scheme = "oci://";
+constexpr std::string_view k_tool_image_hint = "pass --tool-image REF@sha256:DIGEST (or set MLCTL_TOOL_IMAGE)";
+
+// What the packaging needs from where the artifact is stored and from the tool image.
+Result<void> check_packaging(const ServedModel& model) {
+  const std::string& uri = model.artifact_uri;
+  switch (model.packaging) {
+    case Packaging::image:
+      return {};
+    case Packaging::init:
+      if (!uri.starts_with("s3://") && !uri.starts_with(k_oci_scheme))
+        return fail(Errc::invalid,
+                    fmt::format("artifact uri: packaging init fetches the model in the cluster, which cannot "
+                                "reach '{}'", uri),
+                    "register the model to an s3:// or oci:// artifact store (--artifact-store, or "
+                    "registry.artifacts in mlctl.yaml)");
+      if (model.tool_image.empty())
+        return fail(Errc::invalid, "tool image: packaging init needs the mlctl tool image to fetch the model",
+                    std::string(k_tool_image_hint));
+      return check_pinned(model.tool_image, model.tool_image, "tool image", k_tool_image_hint);
+    case Packaging::modelcar:
+      if (!uri.starts_with(k_oci_scheme))
+        return fail(Errc::invalid,
+                    fmt::format("artifact uri: packaging modelcar mounts the model's OCI image, and '{}' is not one",
+                                uri),
+                    "register the model to an oci://REGISTRY/REPOSITORY artifact store, or use packaging init");
+      return check_pinned(std::string_view(uri).substr(k_oci_scheme.size()), uri, "artifact uri",
+                          "use the oci://REGISTRY/REPOSITORY@sha256:DIGEST URI the registry records");
+  }
+  return fail(Errc::invalid, "packaging: not image, init or modelcar");
+}
+
 }  // namespace
+
+Result<Packaging> parse_packaging(std::string_view text) {
+  if (text == "image") return Packaging::image;
+  if (text == "init") return Packaging::init;
+  if (text == "modelcar") return Packaging::modelcar;
+  return fail(Errc::invalid, fmt::format("packaging: '{}' is not image, init or modelcar", text));
+}
 
 Result<void> check_served_model(const ServedModel& model) {
   if (auto ok = check_field(core::check_dns1123_label(model.model), "model"); !ok) return ok;
@@ -53,7 +102,7 @@ Result<void> check_served_model(const ServedModel& model) {
                                            scaling.max_replicas));
   if (scaling.cpu_utilization < 1 || scaling.cpu_utilization > 100)
     return fail(Errc::invalid, fmt::format("autoscaling.cpu: {}% is not within 1..100", scaling.cpu_utilization));
-  return {};
+  return check_packaging(model);
 }
 
 Result<std::vector<nlohmann::json>> render_direct(const ServedModel& model) {

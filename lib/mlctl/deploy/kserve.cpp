@@ -10,18 +10,22 @@ namespace {
 
 const char* mode_name(KServeMode mode) { return mode == KServeMode::serverless ? "Serverless" : "RawDeployment"; }
 
+// Knative admits no pod securityContext unless an operator turns it on, so the pod's user, group
+// and seccomp profile move to each container.
+Json with_pod_security(Json container, const Json& pod_spec) {
+  for (const char* key : {"runAsUser", "runAsGroup", "seccompProfile"})
+    container["securityContext"][key] = pod_spec["securityContext"][key];
+  return container;
+}
+
 // The direct strategy's server container made a KServe predictor's. Knative admits one port,
-// unnamed or h2c/http1, and admits no pod securityContext unless an operator
-// turns it on, so the pod's user, group and seccomp profile move to the container. Probes go to
-// the port number, which names the port in both modes.
+// unnamed or h2c/http1. Probes go to the port number, which names the port in both modes.
 Json predictor_container(const Json& pod_spec, KServeMode mode) {
-  Json server = pod_spec["containers"][0];
+  Json server = with_pod_security(pod_spec["containers"][0], pod_spec);
   server["name"] = "kserve-container";
   server["ports"] = {{{"containerPort", k_http_port}, {"protocol", "TCP"}}};
   for (const char* probe : {"readinessProbe", "startupProbe", "livenessProbe"})
     if (server.contains(probe)) server[probe]["httpGet"]["port"] = k_http_port;
-  for (const char* key : {"runAsUser", "runAsGroup", "seccompProfile"})
-    server["securityContext"][key] = pod_spec["securityContext"][key];
   if (mode == KServeMode::serverless) {
     // Knative admits startup probes only from 1.15; its own readiness probing and progress
     // deadline (ten minutes) already wait for the model to load.
@@ -41,6 +45,11 @@ Json inference_service(const KServeService& service) {
                     {"annotations", pod["metadata"]["annotations"]},
                     {"containers", {predictor_container(pod["spec"], service.mode)}},
                     {"volumes", pod["spec"]["volumes"]}};
+  if (pod["spec"].contains("initContainers")) {  // model.packaging init: the model fetched first
+    Json init = Json::array();
+    for (const auto& container : pod["spec"]["initContainers"]) init.push_back(with_pod_security(container, pod["spec"]));
+    predictor["initContainers"] = init;
+  }
   if (service.canary_percent && !canary_ignored(service)) predictor["canaryTrafficPercent"] = *service.canary_percent;
   Json result = object("serving.kserve.io/v1beta1", "InferenceService", model);
   result["metadata"]["annotations"] = {{"serving.kserve.io/deploymentMode", mode_name(service.mode)}};
@@ -57,6 +66,9 @@ Result<void> check_kserve(const KServeService& service) {
   if (longest.size() > 63)
     return fail(Errc::invalid, fmt::format("model: '{}' is too long for KServe: '{}' is longer than 63 characters",
                                            service.model.model, longest));
+  if (service.model.packaging == Packaging::modelcar && service.mode == KServeMode::serverless)
+    return fail(Errc::invalid, "model.packaging modelcar: Knative (KServe's serverless mode) admits no image volume",
+                "use --kserve-mode raw-deployment, or model.packaging init");
   if (service.canary_percent && (*service.canary_percent < 0 || *service.canary_percent > 100))
     return fail(Errc::invalid, fmt::format("canary: {} is not a percentage (0..100)", *service.canary_percent));
   return {};

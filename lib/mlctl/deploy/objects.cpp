@@ -6,8 +6,58 @@ namespace mlctl::deploy {
 
 namespace {
 
+constexpr std::string_view k_model_volume = "model";
+// packaging init: the init container fetches the artifact to k_fetched_model in the volume.
+constexpr std::string_view k_fetch_mount = "/models";
+constexpr std::string_view k_fetched_model = "/models/model";
+// packaging modelcar: the image holds the artifact under models/ (see models/oci_artifact_store.hpp).
+constexpr std::string_view k_modelcar_mount = "/mnt/model";
+constexpr std::string_view k_modelcar_model = "/mnt/model/models";
+constexpr std::string_view k_oci_scheme = "oci://";
+
 Json http_probe(std::string_view path, int period, int failures) {
   return {{"httpGet", {{"path", path}, {"port", "http"}}}, {"periodSeconds", period}, {"failureThreshold", failures}};
+}
+
+Json locked_down() {
+  return {{"allowPrivilegeEscalation", false},
+          {"readOnlyRootFilesystem", true},
+          {"runAsNonRoot", true},
+          {"capabilities", {{"drop", {"ALL"}}}}};
+}
+
+// Where the server reads the model the pod brings, and the volume it sits in.
+void read_model_from_volume(const ServedModel& model, Json& server) {
+  bool init = model.packaging == Packaging::init;
+  server["env"].push_back({{"name", "MLCTL_MODEL_PATH"}, {"value", init ? k_fetched_model : k_modelcar_model}});
+  server["volumeMounts"].push_back(
+      {{"name", k_model_volume}, {"mountPath", init ? k_fetch_mount : k_modelcar_mount}, {"readOnly", true}});
+}
+
+// packaging init: fetches the artifact from its store with the tool image, verifying its digest.
+Json model_pull(const ServedModel& model) {
+  Json command = {"mlctl", "model", "fetch", model.artifact_uri, "--digest", model.artifact_digest};
+  if (model.artifact_directory) command.push_back("--directory");
+  command.push_back(k_fetched_model);
+  return {{"name", "model-pull"},
+          {"image", model.tool_image},
+          {"command", command},
+          // The store's credentials reach only this container; without the Secret, none (a public store).
+          {"envFrom", {{{"secretRef", {{"name", k_artifact_store_secret}, {"optional", true}}}}}},
+          {"resources", {{"requests", {{"cpu", "100m"}, {"memory", "128Mi"}}}, {"limits", {{"memory", "256Mi"}}}}},
+          {"securityContext", locked_down()},
+          {"volumeMounts",
+           {{{"name", k_model_volume}, {"mountPath", k_fetch_mount}}, {{"name", "tmp"}, {"mountPath", "/tmp"}}}}};
+}
+
+Json volumes(const ServedModel& model) {
+  Json all = {{{"name", "tmp"}, {"emptyDir", {{"sizeLimit", "256Mi"}}}}};
+  if (model.packaging == Packaging::init) all.push_back({{"name", k_model_volume}, {"emptyDir", Json::object()}});
+  if (model.packaging == Packaging::modelcar)
+    all.push_back({{"name", k_model_volume},
+                   {"image",
+                    {{"reference", model.artifact_uri.substr(k_oci_scheme.size())}, {"pullPolicy", "IfNotPresent"}}}});
+  return all;
 }
 
 // The server container: the image by digest, locked down, probed on the Open Inference Protocol.
@@ -18,7 +68,7 @@ Json container(const ServedModel& model) {
     requests["nvidia.com/gpu"] = std::to_string(model.resources.gpu);
     limits["nvidia.com/gpu"] = std::to_string(model.resources.gpu);
   }
-  return {
+  Json server = {
       {"name", "server"},
       {"image", model.image},
       {"ports", {{{"name", "http"}, {"containerPort", k_http_port}, {"protocol", "TCP"}}}},
@@ -34,14 +84,12 @@ Json container(const ServedModel& model) {
       {"startupProbe", http_probe("/v2/health/ready", 5, 60)},
       {"livenessProbe", http_probe("/v2/health/live", 10, 3)},
       {"resources", {{"requests", requests}, {"limits", limits}}},
-      {"securityContext",
-       {{"allowPrivilegeEscalation", false},
-        {"readOnlyRootFilesystem", true},
-        {"runAsNonRoot", true},
-        {"capabilities", {{"drop", {"ALL"}}}}}},
+      {"securityContext", locked_down()},
       // The one writable place a read-only root file system leaves: Python and the server's temp files.
       {"volumeMounts", {{{"name", "tmp"}, {"mountPath", "/tmp"}}}},
   };
+  if (model.packaging != Packaging::image) read_model_from_volume(model, server);
+  return server;
 }
 
 }  // namespace
@@ -97,7 +145,8 @@ Json deployment(const Workload& workload) {
           {"fsGroup", k_serving_uid},
           {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
         {"containers", {container(model)}},
-        {"volumes", {{{"name", "tmp"}, {"emptyDir", {{"sizeLimit", "256Mi"}}}}}}}}};
+        {"volumes", volumes(model)}}}};
+  if (model.packaging == Packaging::init) pod["spec"]["initContainers"] = {model_pull(model)};
   Json result = object("apps/v1", "Deployment", model, workload.name);
   result["spec"] = {{"replicas", model.autoscaling.min_replicas},
                     {"revisionHistoryLimit", 5},
