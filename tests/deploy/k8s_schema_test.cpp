@@ -46,22 +46,19 @@ TEST(K8sSchemaTest, EveryRenderedObjectValidatesAgainstTheUpstreamSchema) {
     ASSERT_TRUE(objects) << objects.error().message();
     files.push_back(dir.write("canary.yaml", manifest_yaml(*objects)).string());
   }
-  std::vector<std::string> argv{"/usr/bin/python3", MLCTL_SOURCE_DIR "/tests/support/validate_schemas.py",
-                                MLCTL_TEST_DATA "/schemas"};
-  argv.insert(argv.end(), files.begin(), files.end());
-  auto checked = mlctl::test::run_command(argv, dir.path());
+  auto checked = test::validate_schemas(files, dir.path());
   EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
   EXPECT_EQ(checked.out, "");
 
   EXPECT_EQ(files.size(), 5u);
   // The validator is not blind: an unknown field is refused.
   dir.write("bad.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {portz: []}\n");
-  auto bad = mlctl::test::run_command({argv[0], argv[1], argv[2], (dir / "bad.yaml").string()}, dir.path());
+  auto bad = test::validate_schemas({(dir / "bad.yaml").string()}, dir.path());
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.out.find("'portz' was unexpected"), std::string::npos) << bad.out;
   dir.write("bad-route.yaml", "apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadata: {name: x}\n"
                               "spec: {hosts: [a], http: [{route: [{destination: {host: a}, weight: '90'}]}]}\n");
-  auto bad_route = mlctl::test::run_command({argv[0], argv[1], argv[2], (dir / "bad-route.yaml").string()}, dir.path());
+  auto bad_route = test::validate_schemas({(dir / "bad-route.yaml").string()}, dir.path());
   EXPECT_EQ(bad_route.exit_code, 1);
   EXPECT_NE(bad_route.out.find("weight: '90' is not of type 'integer'"), std::string::npos) << bad_route.out;
 }
@@ -98,10 +95,7 @@ TEST(K8sSchemaTest, PackagedModelsValidateAgainstTheUpstreamSchema) {
                                     .mode = KServeMode::raw_deployment,
                                     .canary_percent = {}}));
   ASSERT_EQ(files.size(), 5u);
-  std::vector<std::string> argv{"/usr/bin/python3", MLCTL_SOURCE_DIR "/tests/support/validate_schemas.py",
-                                MLCTL_TEST_DATA "/schemas"};
-  argv.insert(argv.end(), files.begin(), files.end());
-  auto checked = mlctl::test::run_command(argv, dir.path());
+  auto checked = test::validate_schemas(files, dir.path());
   EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err;
   EXPECT_EQ(checked.out, "");
 
@@ -110,7 +104,7 @@ TEST(K8sSchemaTest, PackagedModelsValidateAgainstTheUpstreamSchema) {
                                "  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n"
                                "    spec:\n      containers: [{name: c, image: i}]\n"
                                "      volumes: [{name: model, image: {ref: r}}]\n");
-  auto bad = mlctl::test::run_command({argv[0], argv[1], argv[2], (dir / "bad-volume.yaml").string()}, dir.path());
+  auto bad = test::validate_schemas({(dir / "bad-volume.yaml").string()}, dir.path());
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.out.find("'ref' was unexpected"), std::string::npos) << bad.out;
 }

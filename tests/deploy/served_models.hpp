@@ -3,9 +3,12 @@
 #include <mlctl/deploy/istio.hpp>
 #include <mlctl/deploy/k8s.hpp>
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <support/run.hpp>
 
 #include <gtest/gtest.h>
 
@@ -38,6 +41,15 @@ inline TrafficSplit ninety_ten() {
           .weight = 10,
           .mode = SplitMode::ab,
           .route_header = {}};
+}
+
+// tests/support/validate_schemas.py on `files` (YAML streams): exit 0 and no output when every
+// object validates against its upstream schema.
+inline core::Completed validate_schemas(const std::vector<std::string>& files, const std::filesystem::path& cwd) {
+  std::vector<std::string> argv{"/usr/bin/python3", MLCTL_SOURCE_DIR "/tests/support/validate_schemas.py",
+                                MLCTL_TEST_DATA "/schemas"};
+  argv.insert(argv.end(), files.begin(), files.end());
+  return mlctl::test::run_command(argv, cwd);
 }
 
 // The first object of `kind` (a test failure when there is none).
