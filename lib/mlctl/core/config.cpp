@@ -2,6 +2,7 @@
 
 #include <mlctl/core/fs.hpp>
 #include <mlctl/core/quantity.hpp>
+#include <mlctl/core/semver.hpp>
 #include <mlctl/core/text.hpp>
 
 #include <algorithm>

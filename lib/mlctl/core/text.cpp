@@ -1,7 +1,6 @@
 #include <mlctl/core/text.hpp>
 
 #include <algorithm>
-#include <regex>
 #include <vector>
 
 #include <fmt/format.h>
@@ -52,17 +51,6 @@ Result<void> check_dns1123_label(std::string_view name) {
     if (!ok) return bad(fmt::format("'{}' is not allowed", c));
   }
   if (name.front() == '-' || name.back() == '-') return bad("it must start and end with a letter or digit");
-  return {};
-}
-
-Result<void> check_semver(std::string_view version) {
-  static const std::regex k_semver(
-      R"(^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*))"
-      R"((?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?)"
-      R"((?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$)");
-  if (!std::regex_match(version.begin(), version.end(), k_semver))
-    return fail(Errc::invalid, fmt::format("'{}' is not a semantic version", version),
-                "use MAJOR.MINOR.PATCH, for example 1.4.0 or 2.0.0-rc.1");
   return {};
 }
 

@@ -19,9 +19,6 @@ std::optional<std::string> nearest(std::string_view word, std::span<const std::s
 // alphanumeric, at most 63 characters. The message says which rule is broken.
 Result<void> check_dns1123_label(std::string_view name);
 
-// A Semantic Versioning 2.0.0 version: MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD].
-Result<void> check_semver(std::string_view version);
-
 // Turns any string into a DNS-1123 label when it can (lowercase, other characters to '-').
 std::optional<std::string> to_dns1123_label(std::string_view text);
 
