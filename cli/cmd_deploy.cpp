@@ -7,7 +7,7 @@
 #include <mlctl/deploy/seldon.hpp>
 
 #include <algorithm>
-
+#include <map>
 #include <optional>
 
 #include <fmt/format.h>
@@ -17,7 +17,7 @@ namespace mlctl::cli {
 namespace {
 
 struct DeployFlags {
-  std::string ref;
+  std::vector<std::string> refs;
   std::string environment;
   std::string image;
   std::string output;
@@ -97,17 +97,18 @@ std::optional<deploy::RouteHeader> route_header(const std::string& text) {
   return deploy::RouteHeader{text.substr(0, equals), text.substr(equals + 1)};
 }
 
-deploy::TrafficSplit traffic_split(const DeployFlags& flags, const DeployPlace& place, const deploy::ServedModel& model) {
+deploy::TrafficSplit traffic_split(const DeployFlags& flags, const DeployPlace& place, models::Registry& registry,
+                                   const deploy::ServedModel& model) {
   std::string candidate = flags.candidate.starts_with('@') ? flags.candidate : "@" + flags.candidate;
   return {.stable = model,
-          .candidate = served_model(place, model.model + candidate),
+          .candidate = served_model(place, registry, model.model + candidate),
           .weight = flags.weight,
           .mode = flags.strategy == "ab" ? deploy::SplitMode::ab : deploy::SplitMode::shadow,
           .route_header = route_header(flags.route_header)};
 }
 
 std::vector<nlohmann::json> render(Context& context, const DeployFlags& flags, const DeployPlace& place,
-                                   const deploy::ServedModel& model) {
+                                   models::Registry& registry, const deploy::ServedModel& model) {
   std::string target = flags.target.empty() ? default_target(flags.strategy) : flags.target;
   if (target == "kserve") {
     deploy::KServeService service{
@@ -121,53 +122,82 @@ std::vector<nlohmann::json> render(Context& context, const DeployFlags& flags, c
   }
   if (target == "seldon")
     return flags.strategy == "direct" ? unwrap(deploy::render_seldon(model))
-                                      : unwrap(deploy::render_seldon(traffic_split(flags, place, model)));
+                                      : unwrap(deploy::render_seldon(traffic_split(flags, place, registry, model)));
   std::vector<nlohmann::json> objects =
       flags.strategy == "direct"   ? unwrap(deploy::render_direct(model))
       : flags.strategy == "canary" ? unwrap(deploy::render_canary(configured_canary(place, model)))
-                                   : unwrap(deploy::render_istio(traffic_split(flags, place, model)));
+                                   : unwrap(deploy::render_istio(traffic_split(flags, place, registry, model)));
   if (flags.service_monitor) objects.push_back(unwrap(deploy::service_monitor(model)));
   return objects;
 }
 
-void run_render(Context& context, const DeployFlags& flags) {
-  if (flags.check && flags.output.empty())
-    throw Fatal{Error(Errc::invalid, "--check compares with what is on disk: give it with -o FILE|DIR/")};
-  check_strategy(flags);
-  DeployPlace place = deploy_place(context, flags.registry_db, flags.environment, flags.tool_image);
-  deploy::ServedModel model = served_model(place, flags.ref, flags.image);
-  auto objects = render(context, flags, place, model);
-  std::string yaml = deploy::manifest_yaml(objects);
+nlohmann::json render_summary(const DeployFlags& flags, const deploy::ServedModel& model, size_t objects) {
   nlohmann::json summary = {{"model", model.model},         {"version", model.version},
                             {"environment", model.environment}, {"namespace", model.namespace_name},
-                            {"image", model.image},         {"objects", objects.size()},
+                            {"image", model.image},         {"objects", objects},
                             {"strategy", flags.strategy}};
   if (flags.strategy == "ab" || flags.strategy == "shadow") {
     summary["candidate"] = flags.candidate;
     summary["weight"] = flags.weight;
   }
+  return summary;
+}
+
+void run_render(Context& context, const DeployFlags& flags) {
+  if (flags.check && flags.output.empty())
+    throw Fatal{Error(Errc::invalid, "--check compares with what is on disk: give it with -o FILE|DIR/")};
+  if (flags.refs.size() > 1 && !flags.image.empty())
+    throw Fatal{Error(Errc::invalid, "--image is one model's image: render that model on its own")};
+  check_strategy(flags);
+  DeployPlace place = deploy_place(context, flags.registry_db, flags.environment, flags.tool_image);
+  models::Registry registry = open_registry(place.registry);
+  std::vector<ModelManifest> manifests;
+  std::vector<nlohmann::json> objects;
+  nlohmann::json renders = nlohmann::json::array();
+  std::map<std::string, std::string> refs_by_model;
+  for (const auto& ref : flags.refs) {
+    deploy::ServedModel model = served_model(place, registry, ref, flags.image);
+    if (auto [at, added] = refs_by_model.emplace(model.model, ref); !added)
+      throw Fatal{Error(Errc::invalid, fmt::format("{} and {} are the same model: render one version of a model at a time",
+                                                   at->second, ref))};
+    auto rendered = render(context, flags, place, registry, model);
+    renders.push_back(render_summary(flags, model, rendered.size()));
+    manifests.push_back({.model = model.model, .yaml = deploy::manifest_yaml(rendered)});
+    objects.insert(objects.end(), rendered.begin(), rendered.end());
+  }
   if (flags.output.empty()) {
-    context.print(objects, yaml);
+    context.print(objects, deploy::manifest_yaml(objects));
     return;
   }
   ManifestFiles files = write_manifests({.path = flags.output,
-                                         .environment = model.environment,
-                                         .namespace_name = model.namespace_name,
-                                         .model = model.model},
-                                        yaml, flags.check);
+                                         .environment = place.environment.name,
+                                         .namespace_name = place.environment.namespace_name},
+                                        manifests, flags.check);
+  bool one = renders.size() == 1;
+  nlohmann::json summary = one ? renders[0]
+                               : nlohmann::json{{"environment", place.environment.name},
+                                                {"namespace", place.environment.namespace_name},
+                                                {"models", renders}};
   summary["files"] = files.files;
   summary["changed"] = files.changed;
+  std::string what = one ? fmt::format("{}@{}", renders[0]["model"].get<std::string>(), renders[0]["version"].get<int64_t>())
+                         : fmt::format("the {} models", renders.size());
   if (flags.check) {
     summary["up_to_date"] = files.changed.empty();
     if (files.changed.empty()) return context.print(summary, fmt::format("{}: up to date", flags.output));
     context.print(summary, "");
     throw Fatal{Error(Errc::precondition,
-                      fmt::format("{} differs from what {}@{} renders for {}", fmt::join(files.changed, ", "),
-                                  model.model, model.version, model.environment),
+                      fmt::format("{} differs from what {} renders for {}", fmt::join(files.changed, ", "), what,
+                                  place.environment.name),
                       "render it again (without --check) and commit the result")};
   }
-  context.print(summary, fmt::format("wrote {}: {} version {} for {} ({} objects)", fmt::join(files.files, ", "),
-                                     model.model, model.version, model.environment, objects.size()));
+  if (one)
+    return context.print(summary, fmt::format("wrote {}: {} version {} for {} ({} objects)", fmt::join(files.files, ", "),
+                                              renders[0]["model"].get<std::string>(), renders[0]["version"].get<int64_t>(),
+                                              place.environment.name, objects.size()));
+  context.print(summary, fmt::format("wrote {} models for {} ({} objects) to {}: {} of {} files changed", renders.size(),
+                                     place.environment.name, objects.size(), flags.output, files.changed.size(),
+                                     files.files.size()));
 }
 
 }  // namespace
@@ -181,6 +211,7 @@ void add_deploy(CLI::App& app) {
   mlctl deploy render fraud-detector@production --env prod -o deploy/prod.yaml
   mlctl deploy render fraud-detector@production --env prod -o deploy/prod.yaml --check   # exit 4 on drift
   mlctl deploy render fraud-detector@production --env prod -o deploy/   # base/ + overlays/prod/
+  mlctl deploy render fraud-detector@production churn@production --env prod -o deploy/   # several at once
   mlctl deploy render fraud-detector@production --env prod --strategy ab --candidate @4 --weight 10
   mlctl deploy render fraud-detector@4 --env prod --strategy canary
   mlctl deploy render fraud-detector@4 --env prod --strategy canary --target kserve --weight 20
@@ -188,7 +219,8 @@ void add_deploy(CLI::App& app) {
 
   CLI::App* render = group->add_subcommand(
       "render", "Render the Kubernetes objects that serve a model version in an environment");
-  render->add_option("model", flags->ref, "NAME, NAME@VERSION or NAME@ALIAS")->required();
+  render->add_option("model", flags->refs, "NAME, NAME@VERSION or NAME@ALIAS; several render together (one process, one write)")
+      ->required();
   render->add_option("--env", flags->environment, "The environment (from mlctl.yaml): its namespace")
       ->required()
       ->option_text("ENV");

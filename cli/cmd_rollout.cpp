@@ -41,16 +41,15 @@ std::string describe(const models::RolloutState& state) {
 }
 
 // Renders the state's manifests and writes them where -o (or deploy/ in the project) says.
-ManifestFiles write_state(const DeployPlace& place, const RolloutFlags& flags, const models::RolloutState& state) {
-  std::string yaml = deploy::manifest_yaml(render_rollout(place, state));
+ManifestFiles write_state(const DeployPlace& place, models::Registry& registry, const RolloutFlags& flags,
+                          const models::RolloutState& state) {
+  ModelManifest manifest{.model = state.name, .yaml = deploy::manifest_yaml(render_rollout(place, registry, state))};
   std::string output = flags.output;
   if (output.empty())  // deploy/ in the project, named as the user would from here
     output = std::filesystem::proximate(place.registry.project->root / "deploy").string() + "/";
-  return write_manifests({.path = output,
-                          .environment = place.environment.name,
-                          .namespace_name = place.environment.namespace_name,
-                          .model = state.name},
-                         yaml, false);
+  return write_manifests(
+      {.path = output, .environment = place.environment.name, .namespace_name = place.environment.namespace_name},
+      {&manifest, 1}, false);
 }
 
 void report(Context& context, const models::RolloutState& state, const ManifestFiles& files) {
@@ -80,7 +79,7 @@ void check_renders(const DeployPlace& place, models::Registry& registry, const R
   next.candidate = candidate;
   next.weight = flags.weight;
   if (flags.strategy == "canary" && flags.weight == 0) return;
-  render_rollout(place, next);
+  render_rollout(place, registry, next);
 }
 
 void run_set_weight(Context& context, const RolloutFlags& flags) {
@@ -97,21 +96,21 @@ void run_set_weight(Context& context, const RolloutFlags& flags) {
       flags.model,
       {.environment = place.environment.name, .strategy = flags.strategy, .candidate = candidate, .weight = flags.weight},
       change(flags)));
-  report(context, state, write_state(place, flags, state));
+  report(context, state, write_state(place, registry, flags, state));
 }
 
 void run_promote(Context& context, const RolloutFlags& flags) {
   DeployPlace place = deploy_place(context, flags.registry_db, flags.environment, flags.tool_image);
   models::Registry registry = open_registry(place.registry);
   auto state = unwrap(registry.promote_rollout(flags.model, place.environment.name, change(flags)));
-  report(context, state, write_state(place, flags, state));
+  report(context, state, write_state(place, registry, flags, state));
 }
 
 void run_abort(Context& context, const RolloutFlags& flags) {
   DeployPlace place = deploy_place(context, flags.registry_db, flags.environment, flags.tool_image);
   models::Registry registry = open_registry(place.registry);
   auto state = unwrap(registry.abort_rollout(flags.model, place.environment.name, change(flags)));
-  report(context, state, write_state(place, flags, state));
+  report(context, state, write_state(place, registry, flags, state));
 }
 
 void run_status(Context& context, const RolloutFlags& flags, bool one_environment) {

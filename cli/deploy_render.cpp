@@ -35,8 +35,7 @@ std::string base_kustomization() {
 
 // The overlay's kustomization: the namespace, the base, and every model file of the overlay.
 std::string overlay_kustomization(const fs::path& overlay, const std::string& namespace_name,
-                                  const std::string& model_file) {
-  std::set<std::string> files{model_file};
+                                  std::set<std::string> files) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(overlay, ec)) {
     std::string name = entry.path().filename().string();
@@ -63,8 +62,8 @@ DeployPlace deploy_place(const Context& context, const std::string& registry_db,
   return place;
 }
 
-deploy::ServedModel served_model(const DeployPlace& place, const std::string& ref, const std::string& image) {
-  models::Registry registry = open_registry(place.registry);
+deploy::ServedModel served_model(const DeployPlace& place, models::Registry& registry, const std::string& ref,
+                                 const std::string& image) {
   models::VersionRecord version = unwrap(registry.version(unwrap(models::parse_ref(ref))));
   const core::Environment& env = place.environment;
   std::string served_image = image.empty() ? version.lineage.value("image", "") : image;
@@ -105,8 +104,11 @@ deploy::Canary configured_canary(const DeployPlace& place, deploy::ServedModel m
   return canary;
 }
 
-std::vector<nlohmann::json> render_rollout(const DeployPlace& place, const models::RolloutState& state) {
-  auto version = [&](std::int64_t number) { return served_model(place, fmt::format("{}@{}", state.name, number)); };
+std::vector<nlohmann::json> render_rollout(const DeployPlace& place, models::Registry& registry,
+                                           const models::RolloutState& state) {
+  auto version = [&](std::int64_t number) {
+    return served_model(place, registry, fmt::format("{}@{}", state.name, number));
+  };
   if (state.strategy == "canary") {
     if (!state.candidate) return unwrap(deploy::render_canary(configured_canary(place, version(state.stable))));
     deploy::Canary canary = configured_canary(place, version(*state.candidate));
@@ -128,31 +130,37 @@ void add_tool_image_option(CLI::App* command, std::string& tool_image) {
       ->option_text("REF@DIGEST");
 }
 
-ManifestFiles write_manifests(const ManifestTarget& target, const std::string& yaml, bool check) {
+ManifestFiles write_manifests(const ManifestTarget& target, std::span<const ModelManifest> models, bool check) {
   ManifestFiles result;
-  auto put = [&](const fs::path& file, const std::string& content) {
+  std::vector<std::pair<fs::path, std::string>> writes;
+  auto put = [&](const fs::path& file, std::string content) {
     result.files.push_back(file.string());
     auto on_disk = core::read_file(file);
     if (on_disk && *on_disk == content) return;
     result.changed.push_back(file.string());
-    if (check) return;
-    std::error_code ec;
-    fs::create_directories(file.parent_path().empty() ? fs::path(".") : file.parent_path(), ec);
-    unwrap(core::write_file_atomic(file, content));
+    if (!check) writes.emplace_back(file, std::move(content));
   };
   std::error_code ec;
   bool layout = target.path.ends_with('/') || fs::is_directory(target.path, ec);
-  if (!layout) {
-    put(target.path, yaml);
-    return result;
+  if (layout) {
+    fs::path root(target.path);
+    fs::path base = root / "base" / "kustomization.yaml";
+    if (!fs::exists(base, ec)) put(base, base_kustomization());
+    fs::path overlay = root / "overlays" / target.environment;
+    std::set<std::string> model_files;
+    for (const auto& model : models) {
+      model_files.insert(model.model + ".yaml");
+      put(overlay / (model.model + ".yaml"), model.yaml);
+    }
+    put(overlay / "kustomization.yaml", overlay_kustomization(overlay, target.namespace_name, std::move(model_files)));
+  } else {
+    std::string all;
+    for (const auto& model : models) all += (all.empty() ? "" : "---\n") + model.yaml;
+    put(target.path, std::move(all));
   }
-  fs::path root(target.path);
-  fs::path base = root / "base" / "kustomization.yaml";
-  if (!fs::exists(base, ec)) put(base, base_kustomization());
-  fs::path overlay = root / "overlays" / target.environment;
-  std::string model_file = target.model + ".yaml";
-  put(overlay / model_file, yaml);
-  put(overlay / "kustomization.yaml", overlay_kustomization(overlay, target.namespace_name, model_file));
+  std::vector<core::FileContent> contents;
+  for (const auto& [file, content] : writes) contents.push_back({.path = file, .content = content});
+  unwrap(core::write_files_atomic(contents));
   return result;
 }
 

@@ -7,6 +7,7 @@
 #include <mlctl/deploy/rollouts.hpp>
 #include <mlctl/models/registry.hpp>
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,8 @@ void add_tool_image_option(CLI::App* command, std::string& tool_image);
 
 // A model version as the cluster should serve it in the environment: NAME[@VERSION|@ALIAS], the
 // image registered with the version unless `image` is given (Fatal, precondition, when neither).
-deploy::ServedModel served_model(const DeployPlace& place, const std::string& ref, const std::string& image = {});
+deploy::ServedModel served_model(const DeployPlace& place, models::Registry& registry, const std::string& ref,
+                                 const std::string& image = {});
 
 // A canary of `model` with the steps and analysis of serving.canary in mlctl.yaml, or mlctl's.
 deploy::Canary configured_canary(const DeployPlace& place, deploy::ServedModel model);
@@ -40,7 +42,8 @@ deploy::Canary configured_canary(const DeployPlace& place, deploy::ServedModel m
 // The objects that serve a rollout's state: for "ab", Istio routing `weight` percent to the
 // candidate (100% to stable without one); for "canary", an Argo Rollout of the candidate held at
 // `weight` percent until promoted (without one: the stable version with the configured steps).
-std::vector<nlohmann::json> render_rollout(const DeployPlace& place, const models::RolloutState& state);
+std::vector<nlohmann::json> render_rollout(const DeployPlace& place, models::Registry& registry,
+                                           const models::RolloutState& state);
 
 // Where manifests go: a FILE, or with a trailing '/' or an existing directory DIR a kustomize
 // layout: DIR/base/kustomization.yaml (written once, for objects every environment shares, and
@@ -50,7 +53,12 @@ struct ManifestTarget {
   std::string path;
   std::string environment;
   std::string namespace_name;
+};
+
+// One model's rendered objects as a YAML stream.
+struct ModelManifest {
   std::string model;
+  std::string yaml;
 };
 
 struct ManifestFiles {
@@ -58,8 +66,9 @@ struct ManifestFiles {
   std::vector<std::string> changed;  // those whose content differed (with check: would differ)
 };
 
-// Writes `yaml` (each file atomically), or with `check` only compares. A layout's base
-// kustomization is not part of a check.
-ManifestFiles write_manifests(const ManifestTarget& target, const std::string& yaml, bool check);
+// Writes the models' manifests (a FILE holds them all, in order; a layout a file per model), each
+// file atomically and all flushed to disk together, or with `check` only compares. A layout's
+// base kustomization is not part of a check.
+ManifestFiles write_manifests(const ManifestTarget& target, std::span<const ModelManifest> models, bool check);
 
 }  // namespace mlctl::cli

@@ -96,6 +96,52 @@ TEST_F(DeployCliTest, CheckExitsFourWhenTheFileOnDiskDrifted) {
   EXPECT_EQ(moved.exit_code, 4);
 }
 
+TEST_F(DeployCliTest, SeveralModelsRenderInOneProcessExactlyAsEachAlone) {
+  dir_.write("churn.bin", "churn weights");
+  ASSERT_EQ(run_mlctl({"model", "register", "churn", "--artifact", "churn.bin", "--image", k_image}, dir_.path()).exit_code, 0);
+  // One at a time, into a layout...
+  for (const char* ref : {"fraud-detector@1", "churn@1"})
+    ASSERT_EQ(run_mlctl({"deploy", "render", ref, "--env", "prod", "-o", "alone/"}, dir_.path()).exit_code, 0);
+  // ...and together: the same files, byte for byte.
+  auto together = run_mlctl({"-o", "json", "deploy", "render", "fraud-detector@1", "churn@1", "--env", "prod", "-o",
+                             "together/"},
+                            dir_.path());
+  ASSERT_EQ(together.exit_code, 0) << together.err;
+  for (const char* file : {"base/kustomization.yaml", "overlays/prod/fraud-detector.yaml", "overlays/prod/churn.yaml",
+                           "overlays/prod/kustomization.yaml"})
+    EXPECT_EQ(dir_.read(std::string("together/") + file), dir_.read(std::string("alone/") + file)) << file;
+  Json summary = Json::parse(together.out);
+  EXPECT_EQ(summary["environment"], "prod");
+  EXPECT_EQ(summary["namespace"], "ml-prod");
+  ASSERT_EQ(summary["models"].size(), 2u);
+  EXPECT_EQ(summary["models"][1]["model"], "churn");
+  EXPECT_EQ(summary["models"][1]["objects"], 6);
+  EXPECT_EQ(summary["changed"], (Json{"together/base/kustomization.yaml", "together/overlays/prod/fraud-detector.yaml",
+                                      "together/overlays/prod/churn.yaml", "together/overlays/prod/kustomization.yaml"}));
+  auto again = run_mlctl({"deploy", "render", "fraud-detector@1", "churn@1", "--env", "prod", "-o", "together/"}, dir_.path());
+  EXPECT_EQ(again.out, "wrote 2 models for prod (12 objects) to together/: 0 of 3 files changed\n");
+
+  // To stdout or one file: the models' streams one after the other.
+  auto both = run_mlctl({"deploy", "render", "fraud-detector@1", "churn@1", "--env", "prod"}, dir_.path());
+  EXPECT_EQ(both.out, run_mlctl({"deploy", "render", "fraud-detector@1", "--env", "prod"}, dir_.path()).out + "---\n" +
+                          run_mlctl({"deploy", "render", "churn@1", "--env", "prod"}, dir_.path()).out);
+  ASSERT_EQ(run_mlctl({"deploy", "render", "fraud-detector@1", "churn@1", "--env", "prod", "-o", "all.yaml"}, dir_.path())
+                .exit_code,
+            0);
+  EXPECT_EQ(dir_.read("all.yaml"), both.out);
+
+  auto twice = run_mlctl({"deploy", "render", "fraud-detector@1", "fraud-detector@production", "--env", "prod", "-o",
+                          "twice/"},
+                         dir_.path());
+  EXPECT_EQ(twice.exit_code, 2);
+  EXPECT_EQ(twice.err, "mlctl: error: fraud-detector@1 and fraud-detector@production are the same model: render one "
+                       "version of a model at a time\n");
+  auto image = run_mlctl({"deploy", "render", "fraud-detector@1", "churn@1", "--env", "prod", "--image", k_image}, dir_.path());
+  EXPECT_EQ(image.exit_code, 2);
+  EXPECT_EQ(image.err, "mlctl: error: --image is one model's image: render that model on its own\n");
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "twice")) << "nothing is written when one model fails";
+}
+
 TEST_F(DeployCliTest, AbSplitsBetweenTheAliasedVersionAndTheCandidateOnIstio) {
   const std::string image2 = "127.0.0.1:5000/fraud@sha256:" + std::string(64, 'f');
   dir_.write("model.bin", "weights v3");

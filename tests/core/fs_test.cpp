@@ -42,6 +42,36 @@ TEST(FsTest, AtomicWriteFailureKeepsTheOldFile) {
   EXPECT_TRUE(fs::is_directory(dir / "keep.txt.d"));
 }
 
+TEST(FsTest, BatchWriteReplacesEveryFileAndLeavesNoTemporaryFile) {
+  test::TempDir dir;
+  ASSERT_TRUE(write_file_atomic(dir / "a/one.yaml", "old"));
+  std::vector<FileContent> files{{dir / "a/one.yaml", "one"}, {dir / "a/two.yaml", "two"}, {dir / "b/c/three", "3"}};
+  ASSERT_TRUE(write_files_atomic(files));
+  EXPECT_EQ(*read_file(dir / "a/one.yaml"), "one");
+  EXPECT_EQ(*read_file(dir / "a/two.yaml"), "two");
+  EXPECT_EQ(*read_file(dir / "b/c/three"), "3");
+  int entries = 0;
+  for ([[maybe_unused]] const auto& entry : fs::recursive_directory_iterator(dir.path())) ++entries;
+  EXPECT_EQ(entries, 6) << "a, b, b/c and the three files: no temporary file is left behind";
+  EXPECT_TRUE(write_files_atomic({})) << "nothing to write is not an error";
+}
+
+TEST(FsTest, BatchWriteFailureRenamesNothing) {
+  test::TempDir dir;
+  ASSERT_TRUE(write_file_atomic(dir / "one", "old"));
+  ASSERT_TRUE(write_file_atomic(dir / "blocked", "x"));
+  // A file where a folder must be: the third write fails before any file is renamed.
+  std::vector<FileContent> files{{dir / "one", "new"}, {dir / "two", "2"}, {dir / "blocked/three", "3"}};
+  auto failed = write_files_atomic(files);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), Errc::failed);
+  EXPECT_EQ(*read_file(dir / "one"), "old");
+  EXPECT_FALSE(fs::exists(dir / "two"));
+  int entries = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir.path())) ++entries;
+  EXPECT_EQ(entries, 2) << "one and blocked; the temporary files are removed";
+}
+
 TEST(FsTest, ReadMissingFileIsNotFound) {
   test::TempDir dir;
   auto missing = read_file(dir / "nope");

@@ -9,7 +9,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -44,15 +46,50 @@ Result<void> write_all(int fd, std::string_view content) {
   return {};
 }
 
-}  // namespace
-
-Result<void> write_file_atomic(const fs::path& path, std::string_view content, fs::perms mode) {
+Result<TempFile> write_temp(const fs::path& path, std::string_view content, fs::perms mode) {
   fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
   auto temp = TempFile::create(dir, path.filename().string() + ".tmp", mode);
   if (!temp) return std::unexpected(temp.error());
   if (auto written = write_all(temp->fd(), content); !written)
     return fail(Errc::failed, fmt::format("{}: cannot write: {}", path.string(), written.error().message()));
+  return temp;
+}
+
+}  // namespace
+
+Result<void> write_file_atomic(const fs::path& path, std::string_view content, fs::perms mode) {
+  auto temp = write_temp(path, content, mode);
+  if (!temp) return std::unexpected(temp.error());
   return temp->rename_to(path);
+}
+
+Result<void> write_files_atomic(std::span<const FileContent> files, fs::perms mode) {
+  // One open folder on each file system written to, for syncfs.
+  struct Folders {
+    std::map<dev_t, int> fds;
+    ~Folders() {
+      for (auto [device, fd] : fds)
+        if (fd >= 0) ::close(fd);
+    }
+  } folders;
+  std::vector<TempFile> temps;
+  temps.reserve(files.size());
+  for (const auto& file : files) {
+    auto temp = write_temp(file.path, file.content, mode);
+    if (!temp) return std::unexpected(temp.error());
+    if (auto closed = temp->close(); !closed) return closed;  // no descriptor per file held open
+    struct stat info {};
+    if (::stat(temp->path().c_str(), &info) == 0 && !folders.fds.contains(info.st_dev))
+      folders.fds[info.st_dev] = ::open(temp->path().parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    temps.push_back(std::move(*temp));
+  }
+  for (auto [device, fd] : folders.fds)
+    if (fd < 0 || ::syncfs(fd) != 0)
+      return fail(Errc::failed,
+                  fmt::format("cannot flush {} to disk: {}", files.front().path.string(), std::strerror(errno)));
+  for (size_t i = 0; i < temps.size(); ++i)
+    if (auto renamed = temps[i].rename_to(files[i].path); !renamed) return renamed;
+  return {};
 }
 
 std::optional<fs::path> find_upward(const fs::path& start, std::string_view name) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,18 @@ Result<std::string> read_file(const std::filesystem::path& path);
 // Parent directories are created. On failure the temporary file is removed.
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view content,
                                std::filesystem::perms mode = std::filesystem::perms(0644));
+
+struct FileContent {
+  std::filesystem::path path;
+  std::string_view content;
+};
+
+// Writes several files, each atomically as write_file_atomic does, with one flush to disk for
+// them all (syncfs) instead of one per file: every content goes to its temporary file, the
+// file system is synced once, then each is renamed over its final name. On failure nothing is
+// renamed and the temporary files are removed.
+Result<void> write_files_atomic(std::span<const FileContent> files,
+                                std::filesystem::perms mode = std::filesystem::perms(0644));
 
 // The nearest `name` in `start` or one of its parents.
 std::optional<std::filesystem::path> find_upward(const std::filesystem::path& start,

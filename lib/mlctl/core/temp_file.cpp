@@ -46,6 +46,14 @@ Result<void> TempFile::sync_and_close() {
   return {};
 }
 
+Result<void> TempFile::close() {
+  if (fd_ < 0) return {};
+  bool closed = ::close(fd_) == 0;
+  fd_ = -1;
+  if (!closed) return fail(Errc::failed, fmt::format("{}: cannot write: {}", path_.string(), std::strerror(errno)));
+  return {};
+}
+
 Result<void> TempFile::rename_to(const std::filesystem::path& target) {
   if (auto closed = sync_and_close(); !closed) return closed;
   if (::rename(path_.c_str(), target.c_str()) != 0) {

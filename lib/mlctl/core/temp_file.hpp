@@ -24,7 +24,9 @@ public:
   const std::filesystem::path& path() const { return path_; }
   // Flushes to disk and closes; the file stays until renamed or dropped.
   Result<void> sync_and_close();
-  // Atomically renames the file to `target` and keeps it.
+  // Closes without flushing (for a caller that flushed the whole file system itself).
+  Result<void> close();
+  // Flushes and closes the file unless closed already, atomically renames it to `target`, and keeps it.
   Result<void> rename_to(const std::filesystem::path& target);
 
 private:
