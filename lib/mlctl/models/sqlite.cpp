@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <thread>
 
@@ -17,6 +20,17 @@ constexpr int k_busy_timeout_ms = 30'000;
 Error sqlite_error(sqlite3* db, int code, std::string_view doing) {
   std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(code);
   return Error(Errc::failed, fmt::format("{}: {}", doing, message));
+}
+
+// Whether the file at `path` is an SQLite database in WAL mode: bytes 18 and 19 of its header
+// (the file format's read and write versions) are 2 (https://www.sqlite.org/fileformat.html).
+bool in_wal_mode(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  unsigned char header[20] = {};
+  bool read = ::pread(fd, header, sizeof header, 0) == static_cast<ssize_t>(sizeof header);
+  ::close(fd);
+  return read && header[18] == 2 && header[19] == 2;
 }
 
 }  // namespace
@@ -98,15 +112,21 @@ Result<Database> Database::open(const std::filesystem::path& path, OpenMode mode
   Database database(db, path);
   sqlite3_busy_timeout(db, k_busy_timeout_ms);
   sqlite3_extended_result_codes(db, 1);
-  // Switching to WAL needs a moment of exclusive access that the busy handler does not always
-  // cover when many processes create the file at once, so retry it for as long as the timeout.
+  // WAL mode is stored in the file, so it is set once, when the file is new; asking again on every
+  // open would read the schema each time. Switching needs a moment of exclusive access that the
+  // busy handler does not always cover when many processes create the file at once, so retry it
+  // for as long as the timeout.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(k_busy_timeout_ms);
-  while (true) {
+  while (!in_wal_mode(path)) {
     auto wal = database.exec("PRAGMA journal_mode=WAL");
     if (wal) break;
     if (std::chrono::steady_clock::now() > deadline) return std::unexpected(wal.error());
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  // Keep -wal and -shm when the last connection closes instead of deleting them, so that the next
+  // process does not create, size and map them again.
+  int persist = 1;
+  sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
   if (auto set = database.exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL"); !set)
     return std::unexpected(set.error());
   return database;
