@@ -98,7 +98,7 @@ TEST(CliTest, ValidateReportsEveryProblemAndExits2) {
   auto text = run_mlctl({"validate"}, dir.path());
   EXPECT_EQ(text.exit_code, 2);
   EXPECT_EQ(text.out, "");
-  EXPECT_EQ(text.err, "mlctl: error: mlctl.yaml:2:10: version: '1.2' is not a semantic version\n"
+  EXPECT_EQ(text.err, "mlctl: error: mlctl.yaml:2:10: version: '1.2' is not a semantic version: it needs three numbers, MAJOR.MINOR.PATCH\n"
                       "mlctl: error: mlctl.yaml:5:3: image.bas: unknown key; did you mean 'base'?\n"
                       "mlctl: error: mlctl.yaml:4:3: image.base: required field is missing\n");
   auto json = run_mlctl({"-o", "json", "validate"}, dir.path());

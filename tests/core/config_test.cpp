@@ -209,7 +209,7 @@ TEST(ConfigTest, InvalidValuesExplainTheRule) {
   EXPECT_EQ(problems_of("name: Fraud_Detector\nversion: 1.4\n"),
             (std::vector<std::string>{
                 "mlctl.yaml:1:7: name: 'Fraud_Detector' is not a valid name: 'F' is not allowed",
-                "mlctl.yaml:2:10: version: '1.4' is not a semantic version"}));
+                "mlctl.yaml:2:10: version: '1.4' is not a semantic version: it needs three numbers, MAJOR.MINOR.PATCH"}));
   EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nmodel: {flavor: sklern}\n"),
             std::vector<std::string>{"mlctl.yaml:3:17: model.flavor: unknown flavor 'sklern'; did you mean 'sklearn'?"});
 }
