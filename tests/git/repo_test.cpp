@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "git_cli.hpp"
+
 namespace mlctl::git {
 namespace {
 
@@ -15,14 +17,7 @@ namespace fs = std::filesystem;
 // A real repository made with the git command line, as a user's would be.
 class RepoTest : public ::testing::Test {
 protected:
-  void git(std::vector<std::string> args) {
-    args.insert(args.begin(), "git");
-    auto run = test::run_command(args, dir_.path(),
-                                 {{"GIT_AUTHOR_NAME", "Ada"}, {"GIT_AUTHOR_EMAIL", "ada@example.com"},
-                                  {"GIT_COMMITTER_NAME", "Ada"}, {"GIT_COMMITTER_EMAIL", "ada@example.com"},
-                                  {"GIT_AUTHOR_DATE", "@1700000000 +0000"}, {"GIT_COMMITTER_DATE", "@1700000100 +0000"}});
-    ASSERT_EQ(run.exit_code, 0) << run.err;
-  }
+  void git(std::vector<std::string> args) { test::git(dir_.path(), std::move(args)); }
   void commit_all() {
     git({"add", "-A"});
     git({"commit", "-q", "-m", "work"});
