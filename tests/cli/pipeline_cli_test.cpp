@@ -177,9 +177,9 @@ TEST(PipelineCliTest, InterruptKillsEveryStepAndRecordsTheRunCancelled) {
   dir.write("slow.yaml", R"(name: slow
 steps:
   - name: one
-    command: [sh, -c, "echo $$ > one.tmp && mv one.tmp one.pid; sleep 60; echo late"]
+    command: [sh, -c, "echo $$ > one.tmp && mv one.tmp one.pid; sleep 60.0417; echo late"]
   - name: two
-    command: [sh, -c, "echo $$ > two.tmp && mv two.tmp two.pid; sleep 60"]
+    command: [sh, -c, "echo $$ > two.tmp && mv two.tmp two.pid; sleep 60.0417"]
   - name: after
     needs: [one]
     command: [sh, -c, "echo never"]
@@ -215,7 +215,8 @@ steps:
   // No step outlives the run: not the shells, not their sleeps (each shell's group is killed).
   EXPECT_FALSE(alive(one));
   EXPECT_FALSE(alive(two));
-  auto leftover = run_command({"pgrep", "-f", "sleep 60"}, dir.path());
+  // (A duration no other program on the machine is likely to be sleeping.)
+  auto leftover = run_command({"pgrep", "-f", "sleep 60.0417"}, dir.path());
   EXPECT_EQ(leftover.exit_code, 1) << leftover.out;
 
   Json recorded = Json::parse(run_mlctl({"-o", "json", "pipeline", "show", run["run_id"]}, dir.path(),
