@@ -54,7 +54,7 @@ TEST_F(RegistryTest, SchemaIsVersionedAndReopens) {
   Registry registry = open();
   auto statement = registry.database().prepare("PRAGMA user_version");
   ASSERT_TRUE(statement->step());
-  EXPECT_EQ(statement->integer(0), 3);  // v1: the registry, v2: pipeline runs, v3: rollouts
+  EXPECT_EQ(statement->integer(0), 4);  // v1: the registry, v2: pipeline runs, v3: rollouts, v4: releases
   auto mode = registry.database().prepare("PRAGMA journal_mode");
   ASSERT_TRUE(mode->step());
   EXPECT_EQ(mode->text(0), "wal");

@@ -116,7 +116,33 @@ CREATE TABLE rollouts(
   FOREIGN KEY(model_id, candidate) REFERENCES versions(model_id, version)) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<std::string_view, 3> k_migrations = {k_v1, k_v2, k_v3};
+// Version 4: releases (`mlctl release`, lib/mlctl/release), keyed by (version, commit) so that a
+// release runs once per commit: its status and the process running it (a second release of the
+// same key waits or fails, never runs beside it), and each finished step with its output (JSON),
+// so that a re-run continues after the last step that succeeded.
+constexpr std::string_view k_v4 = R"sql(
+CREATE TABLE releases(
+  version TEXT NOT NULL,
+  git_commit TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  status TEXT NOT NULL,
+  owner TEXT NOT NULL DEFAULT '',
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  PRIMARY KEY(version, git_commit)) WITHOUT ROWID;
+CREATE TABLE release_steps(
+  version TEXT NOT NULL,
+  git_commit TEXT NOT NULL,
+  step TEXT NOT NULL,
+  status TEXT NOT NULL,
+  output TEXT NOT NULL DEFAULT '{}',
+  message TEXT NOT NULL DEFAULT '',
+  finished_at TEXT NOT NULL,
+  PRIMARY KEY(version, git_commit, step),
+  FOREIGN KEY(version, git_commit) REFERENCES releases(version, git_commit)) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 4> k_migrations = {k_v1, k_v2, k_v3, k_v4};
 
 }  // namespace
 
