@@ -39,7 +39,7 @@ bool may_be_running(std::string_view owner) {
 }
 
 Result<ReleaseStatus> parse_status(std::string_view text) {
-  for (auto status : {ReleaseStatus::running, ReleaseStatus::succeeded, ReleaseStatus::failed})
+  for (auto status : {ReleaseStatus::running, ReleaseStatus::succeeded, ReleaseStatus::failed, ReleaseStatus::partial})
     if (status_name(status) == text) return status;
   return fail(Errc::failed, fmt::format("the registry database records a release status '{}'", text));
 }
@@ -122,6 +122,7 @@ std::string_view status_name(ReleaseStatus status) {
     case ReleaseStatus::running: return "running";
     case ReleaseStatus::succeeded: return "succeeded";
     case ReleaseStatus::failed: return "failed";
+    case ReleaseStatus::partial: return "partial";
   }
   return "unknown";
 }

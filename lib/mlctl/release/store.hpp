@@ -36,7 +36,8 @@ struct StepRecord {
   std::string finished_at;
 };
 
-enum class ReleaseStatus { running, succeeded, failed };
+// partial: every step asked for (--only) succeeded, but not every step of a release did.
+enum class ReleaseStatus { running, succeeded, failed, partial };
 std::string_view status_name(ReleaseStatus status);
 
 struct ReleaseRecord {
@@ -65,8 +66,8 @@ public:
   Result<std::optional<ReleaseRecord>> get(const ReleaseKey& key);
 
   // Takes the release of `key` for `owner` and returns it as recorded: new (running, no steps),
-  // finished before (as it was: the caller has nothing to do when it succeeded), or failed or
-  // abandoned by a process that is gone (running again, its succeeded steps kept). precondition
+  // finished before (as it was: the caller has nothing to do when it succeeded), or failed,
+  // partial or abandoned by a process that is gone (running again, its succeeded steps kept). precondition
   // when a live process on this host runs it now, naming that process.
   Result<ReleaseRecord> claim(const ReleaseKey& key, const std::string& environment, const std::string& owner);
 

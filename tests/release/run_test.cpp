@@ -1,0 +1,147 @@
+// run_release over a real SQLite file: steps in order with the outputs of those before, a failure
+// that a re-run continues from (each step done exactly once), --only as a partial release, and a
+// second process refused while the first one runs.
+#include <mlctl/release/run.hpp>
+
+#include <support/temp_dir.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+namespace mlctl::release {
+namespace {
+
+struct Recorder : ReleaseObserver {
+  void step_started(Step step) override { events.push_back("start " + std::string(step_name(step))); }
+  void step_done_before(const StepRecord& r) override { events.push_back("before " + std::string(step_name(r.step))); }
+  void step_finished(const StepRecord& r) override {
+    events.push_back(std::string(r.succeeded ? "ok " : "failed ") + std::string(step_name(r.step)));
+  }
+  std::vector<std::string> events;
+};
+
+class RunReleaseTest : public ::testing::Test {
+protected:
+  ReleaseStore open() { return std::move(*ReleaseStore::open(dir_ / "registry.db")); }
+  ReleasePlan plan(std::vector<Step> steps = {std::begin(k_steps), std::end(k_steps)}) {
+    return {.key = {.version = "1.5.0", .commit = std::string(40, 'c')}, .environment = "prod", .steps = steps};
+  }
+  // Each step outputs {"n": how many steps ran before it in this process}, and says what it saw.
+  StepAction counting(std::optional<Step> failing = std::nullopt) {
+    return [this, failing](Step step, const nlohmann::json& earlier) -> Result<nlohmann::json> {
+      ran.push_back(std::string(step_name(step)));
+      seen.push_back(earlier);
+      if (failing && step == *failing) return fail(Errc::remote, "the registry is down");
+      return nlohmann::json{{"n", ran.size()}};
+    };
+  }
+
+  test::TempDir dir_;
+  std::vector<std::string> ran;
+  std::vector<nlohmann::json> seen;
+};
+
+TEST_F(RunReleaseTest, RunsEveryStepOnceWithTheOutputsBeforeIt) {
+  ReleaseStore store = open();
+  Recorder observer;
+  auto record = run_release(store, plan(), this_owner(), counting(), observer);
+  ASSERT_TRUE(record) << record.error().message();
+  EXPECT_EQ(record->status, ReleaseStatus::succeeded);
+  EXPECT_EQ(ran, (std::vector<std::string>{"build", "train", "register", "gate", "render", "tag", "commit"}));
+  EXPECT_EQ(seen[0], nlohmann::json::object());
+  EXPECT_EQ(seen[2], (nlohmann::json{{"build", {{"n", 1}}}, {"train", {{"n", 2}}}}));
+  EXPECT_EQ(seen[6].size(), 6u);
+
+  // The same key again: nothing runs.
+  ran.clear();
+  Recorder second;
+  auto again = run_release(store, plan(), this_owner(), counting(), second);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, ReleaseStatus::succeeded);
+  EXPECT_TRUE(ran.empty());
+  EXPECT_TRUE(second.events.empty());
+}
+
+TEST_F(RunReleaseTest, AReRunContinuesFromTheStepThatFailed) {
+  ReleaseStore store = open();
+  Recorder first;
+  auto failed = run_release(store, plan(), this_owner(), counting(Step::register_model), first);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), Errc::remote);
+  EXPECT_EQ(first.events, (std::vector<std::string>{"start build", "ok build", "start train", "ok train",
+                                                     "start register", "failed register"}));
+  auto record = *store.get(plan().key);
+  EXPECT_EQ(record->status, ReleaseStatus::failed);
+  EXPECT_EQ(record->step(Step::register_model)->message, "the registry is down");
+
+  ran.clear();
+  seen.clear();
+  Recorder second;
+  ReleaseStore later = open();  // as a later process would
+  auto done = run_release(later, plan(), this_owner(), counting(), second);
+  ASSERT_TRUE(done) << done.error().message();
+  EXPECT_EQ(done->status, ReleaseStatus::succeeded);
+  EXPECT_EQ(ran, (std::vector<std::string>{"register", "gate", "render", "tag", "commit"})) << "build and train ran once";
+  EXPECT_EQ(seen[0], (nlohmann::json{{"build", {{"n", 1}}}, {"train", {{"n", 2}}}})) << "their recorded outputs";
+  EXPECT_EQ(second.events.front(), "before build");
+  EXPECT_EQ(done->step(Step::register_model)->message, "");
+}
+
+TEST_F(RunReleaseTest, OnlySomeStepsIsAPartialRelease) {
+  ReleaseStore store = open();
+  Recorder observer;
+  auto partial = run_release(store, plan({Step::build, Step::render}), this_owner(), counting(), observer);
+  ASSERT_TRUE(partial);
+  EXPECT_EQ(partial->status, ReleaseStatus::partial);
+  ran.clear();
+  auto full = run_release(store, plan(), this_owner(), counting(), observer);
+  ASSERT_TRUE(full);
+  EXPECT_EQ(full->status, ReleaseStatus::succeeded);
+  EXPECT_EQ(ran, (std::vector<std::string>{"train", "register", "gate", "tag", "commit"}));
+}
+
+TEST_F(RunReleaseTest, ASecondProcessIsRefusedWhileTheFirstRuns) {
+  int started[2], proceed[2];
+  ASSERT_EQ(::pipe(started), 0);
+  ASSERT_EQ(::pipe(proceed), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {  // the first release: holds its build step until told to go on
+    ReleaseStore store = open();
+    Recorder observer;
+    StepAction hold = [&](Step step, const nlohmann::json&) -> Result<nlohmann::json> {
+      if (step == Step::build) {
+        char c = 'x';
+        (void)!::write(started[1], &c, 1);
+        (void)!::read(proceed[0], &c, 1);
+      }
+      return nlohmann::json::object();
+    };
+    auto record = run_release(store, plan(), this_owner(), hold, observer);
+    ::_exit(record && record->status == ReleaseStatus::succeeded ? 0 : 1);
+  }
+  char c = 0;
+  ASSERT_EQ(::read(started[0], &c, 1), 1);
+  ReleaseStore store = open();
+  Recorder observer;
+  auto refused = run_release(store, plan(), this_owner(), counting(), observer);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Errc::precondition);
+  EXPECT_NE(refused.error().message().find("is running in process " + std::to_string(child) + "@"), std::string::npos)
+      << refused.error().message();
+  EXPECT_TRUE(ran.empty()) << "the second process ran no step";
+  ASSERT_EQ(::write(proceed[1], "x", 1), 1);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  auto after = run_release(store, plan(), this_owner(), counting(), observer);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, ReleaseStatus::succeeded);
+  EXPECT_TRUE(ran.empty()) << "done once, by the first";
+  for (int fd : {started[0], started[1], proceed[0], proceed[1]}) ::close(fd);
+}
+
+}  // namespace
+}  // namespace mlctl::release
