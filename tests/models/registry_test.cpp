@@ -182,17 +182,27 @@ TEST_F(RegistryTest, ExportImportRoundTripIsByteIdentical) {
     ASSERT_TRUE(registry.register_version(version("churn", 0.7), who));
     ASSERT_TRUE(registry.set_alias("fraud", "production", 2, who));
     ASSERT_TRUE(registry.set_archived("fraud", 1, true, who));
+    ASSERT_TRUE(registry.register_version(version("fraud", 0.95), who));
+    ASSERT_TRUE(registry.set_rollout_weight(
+        "fraud", {.environment = "prod", .strategy = "ab", .candidate = 3, .weight = 10}, who));
     exported = *registry.export_jsonl(std::nullopt);
+    EXPECT_NE(exported.find(R"({"candidate":3,"environment":"prod","kind":"rollout","name":"fraud","stable":2,)"),
+              std::string::npos)
+        << exported;
   }
   test::TempDir other;
   auto fresh = Registry::open(other / "fresh.db", OpenMode::create);
   ASSERT_TRUE(fresh);
   auto imported = fresh->import_jsonl(exported);
   ASSERT_TRUE(imported) << imported.error().message();
-  EXPECT_EQ(*imported, 11u);  // 2 models, 3 versions, 1 alias, 5 audit entries
+  EXPECT_EQ(*imported, 15u);  // 2 models, 4 versions, 1 alias, 1 rollout, 7 audit entries
   EXPECT_EQ(*fresh->export_jsonl(std::nullopt), exported);
   EXPECT_EQ(fresh->import_jsonl(exported).error().code(), Errc::precondition);
   EXPECT_EQ(fresh->version({.name = "fraud", .version = 1})->metrics["auc"].get<double>(), 0.1 + 0.2);
+  auto rollout = fresh->rollout("fraud", "prod");
+  ASSERT_TRUE(rollout && *rollout);
+  EXPECT_EQ((*rollout)->candidate, 3);
+  EXPECT_EQ((*rollout)->weight, 10);
 }
 
 }  // namespace

@@ -67,6 +67,13 @@ Result<std::string> Registry::export_jsonl(const std::optional<std::string>& nam
     }
     for (const auto& [alias, version] : model->aliases)
       emit({{"kind", "alias"}, {"name", model->name}, {"alias", alias}, {"version", version}});
+    auto rollouts = this->rollouts(model_name);
+    if (!rollouts) return std::unexpected(rollouts.error());
+    for (const auto& rollout : *rollouts) {
+      json line = rollout.to_json();
+      line["kind"] = "rollout";
+      emit(line);
+    }
     auto entries = history(model_name, std::nullopt);
     if (!entries) return std::unexpected(entries.error());
     for (const auto& entry : *entries) {
@@ -135,6 +142,17 @@ Result<std::size_t> Registry::import_jsonl(std::string_view text) {
           auto insert = db_.prepare("INSERT INTO aliases(model_id, alias, version) VALUES(?, ?, ?)");
           if (!insert) return std::unexpected(insert.error());
           insert->bind_all({*model, alias, line.at("version").get<std::int64_t>()});
+          if (auto ran = insert->run(); !ran) return where(ran.error());
+        } else if (kind == "rollout") {
+          auto insert = db_.prepare(
+              "INSERT INTO rollouts(model_id, environment, strategy, stable, candidate, weight, updated_at) "
+              "VALUES(?, ?, ?, ?, ?, ?, ?)");
+          if (!insert) return std::unexpected(insert.error());
+          auto candidate = optional_field<std::int64_t>(line, "candidate");
+          insert->bind_all({*model, line.at("environment").get<std::string>(), line.at("strategy").get<std::string>(),
+                            line.at("stable").get<std::int64_t>(),
+                            candidate ? SqlValue(*candidate) : SqlValue(nullptr),
+                            std::int64_t{line.at("weight").get<int>()}, line.at("updated_at").get<std::string>()});
           if (auto ran = insert->run(); !ran) return where(ran.error());
         } else if (kind == "audit") {
           AuditEntry entry{.name = name,
