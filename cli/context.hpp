@@ -96,5 +96,6 @@ void add_pipeline(CLI::App& app);
 void add_deploy(CLI::App& app);
 void add_rollout(CLI::App& app);
 void add_serve(CLI::App& app);
+void add_hook(CLI::App& app);
 
 }  // namespace mlctl::cli
