@@ -78,8 +78,8 @@ void add_hook(CLI::App& app) {
   group->require_subcommand(0, 1);
   group->footer(R"(The post-merge hook (and post-rewrite, for a pull with rebase) runs 'mlctl release --from-hook'
 in the top of the work tree, only when the current branch is the release branch. It never fails
-or blocks the merge: the release's output goes to .mlctl/release.log, and a failure is one line
-on stderr naming that log. A hook you already have is kept: a shell script gets mlctl's block
+or blocks the merge: the release runs in the background with its output in .mlctl/release.log
+(MLCTL_HOOK_WAIT=1 makes the hook wait for it and report a failure on stderr). A hook you already have is kept: a shell script gets mlctl's block
 appended between "# >>> mlctl hook >>>" and "# <<< mlctl hook <<<"; any other program is moved
 to <hook>.mlctl-chained and run first. Both commands are idempotent.
 

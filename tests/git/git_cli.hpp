@@ -15,12 +15,13 @@
 namespace mlctl::test {
 
 // A fixed author, committer and dates, and none of the machine's git configuration, so that the
-// tests do not depend on who runs them.
+// tests do not depend on who runs them; mlctl's hooks wait for their command (MLCTL_HOOK_WAIT).
 inline std::map<std::string, std::string> git_env() {
   return {{"GIT_AUTHOR_NAME", "Ada"},           {"GIT_AUTHOR_EMAIL", "ada@example.com"},
           {"GIT_COMMITTER_NAME", "Ada"},        {"GIT_COMMITTER_EMAIL", "ada@example.com"},
           {"GIT_AUTHOR_DATE", "@1700000000 +0000"}, {"GIT_COMMITTER_DATE", "@1700000100 +0000"},
-          {"GIT_CONFIG_GLOBAL", "/dev/null"},   {"GIT_CONFIG_NOSYSTEM", "1"}};
+          {"GIT_CONFIG_GLOBAL", "/dev/null"},   {"GIT_CONFIG_NOSYSTEM", "1"},
+          {"MLCTL_HOOK_WAIT", "1"}};
 }
 
 inline core::Completed run_git(const std::filesystem::path& dir, std::vector<std::string> args) {

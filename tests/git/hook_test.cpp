@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "git_cli.hpp"
 
@@ -91,6 +93,30 @@ TEST_F(HookTest, AMergeOnTheReleaseBranchRunsTheCommandOnceAtTheTop) {
   EXPECT_TRUE(log.starts_with("== ")) << log;
   EXPECT_TRUE(log.ends_with(" post-merge\n")) << log;
   EXPECT_EQ(git({"status", "--porcelain", "--untracked-files=all"}), "") << "the log leaves the tree clean";
+}
+
+TEST_F(HookTest, WithoutWaitingTheReleaseRunsInTheBackground) {
+  // A release that waits for the test to let it go: the merge must not wait for it.
+  write_executable(dir_ / "slow.sh", "#!/bin/sh\nwhile [ ! -e '" + (dir_ / "go").string() +
+                                         "' ]; do sleep 0.05; done\necho released >'" +
+                                         (dir_ / "done.txt").string() + "'\n");
+  install({"main", {(dir_ / "slow.sh").string()}});
+  git({"checkout", "-q", "-b", "feature"});
+  git({"commit", "-q", "--allow-empty", "-m", "work"});
+  git({"checkout", "-q", "main"});
+  auto env = test::git_env();
+  env.erase("MLCTL_HOOK_WAIT");
+  auto merged = test::run_command({"git", "merge", "-q", "--no-ff", "-m", "merge", "feature"}, repo_, env);
+  EXPECT_EQ(merged.exit_code, 0) << merged.err;
+  std::string log = (repo_ / ".mlctl/release.log").string();
+  EXPECT_TRUE(merged.err.starts_with("mlctl post-merge hook: releasing in the background (process ")) << merged.err;
+  EXPECT_TRUE(merged.err.ends_with("); see " + log + "\n")) << merged.err;
+  EXPECT_FALSE(fs::exists(dir_ / "done.txt")) << "the merge returned while the release was still waiting";
+  std::ofstream(dir_ / "go") << "";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!fs::exists(dir_ / "done.txt") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(fs::exists(dir_ / "done.txt")) << "the release ran to its end after the merge";
 }
 
 TEST_F(HookTest, AMergeOnAnotherBranchRunsNothing) {

@@ -53,9 +53,19 @@ std::string render_block(std::string_view hook, const HookOptions& options, Orig
          "  [ -e .mlctl/.gitignore ] || echo '*' >.mlctl/.gitignore  # keeps the work tree clean\n"
          "  log=\"$PWD/.mlctl/release.log\"\n";
   out += fmt::format("  echo \"== $(date -u +%Y-%m-%dT%H:%M:%SZ) {}\" >>\"$log\"\n", hook);
-  out += fmt::format("  {} </dev/null >>\"$log\" 2>&1 ||\n"
-                     "    echo \"mlctl {} hook: the release failed (exit $?); see $log\" >&2\n",
+  out += fmt::format("  release() {{\n"
+                     "    {} </dev/null >>\"$log\" 2>&1 ||\n"
+                     "      echo \"mlctl {} hook: the release failed (exit $?); see $log\" >&2\n"
+                     "  }}\n",
                      command, hook);
+  // A release takes minutes: it runs in the background, away from git's output, unless
+  // MLCTL_HOOK_WAIT=1 asks the hook to wait for it (and report a failure on stderr). The `exec`
+  // redirection, unlike one on a function call, leaves no saved copy of git's pipes open in the
+  // background (dash keeps those, and git's caller would wait for the release to end).
+  out += fmt::format("  if [ \"${{MLCTL_HOOK_WAIT:-}}\" = 1 ]; then release; exit 0; fi\n"
+                     "  (exec </dev/null >>\"$log\" 2>&1; release) &\n"
+                     "  echo \"mlctl {} hook: releasing in the background (process $!); see $log\" >&2\n",
+                     hook);
   out += "  exit 0\n)\n";
   if (origin == Origin::chained) out += "exit $mlctl_status\n";
   return out + std::string(k_end);

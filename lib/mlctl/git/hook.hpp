@@ -31,8 +31,9 @@ Result<std::filesystem::path> hooks_dir(const std::filesystem::path& repo_path);
 
 // Installs the hooks so that they run `options.command` in the top of the work tree when the
 // current branch is `options.branch` (post-rewrite: only after a rebase, not an amend), with its
-// output appended to .mlctl/release.log. The hook never fails the git operation: a failure is one
-// line on stderr naming the log.
+// output appended to .mlctl/release.log. The hook never fails or holds up the git operation: the
+// command runs in the background (one line on stderr says so, naming the log); with
+// MLCTL_HOOK_WAIT=1 in the environment the hook waits for it and a failure is one line on stderr.
 // An existing hook is kept: a shell script gets mlctl's marked block appended; any other program
 // is renamed to <hook>.mlctl-chained and run first, with the same arguments and stdin, its exit
 // status kept. Installing again rewrites only mlctl's block (updated, or unchanged).
