@@ -5,8 +5,11 @@
 # run it, against a Helm-style peer: the same six objects from Jinja2 templates and a values file
 # (bench/deploy_peer.py, bench/deploy_peer/), one python3 process per render, writing the same
 # layout. For each render, one after the other: mlctl, the peer, and /usr/bin/true (what starting
-# a process costs the loop). Wall clock per process (bash's EPOCHREALTIME); every output is checked,
-# and the peer's must be the same objects as mlctl's. See bench/README.md.
+# a process costs the loop). Then the same renders batched: per environment, one process renders
+# all the models (`mlctl deploy render m0001@1 ... --env ENV -o DIR/`, the peer with every values
+# file), as re-rendering an environment does. Wall clock per process (bash's EPOCHREALTIME); every
+# output is checked, the peer's must be the same objects as mlctl's, and a batch layout must be
+# byte for byte the one-at-a-time layout. See bench/README.md.
 #
 # usage: bench/deploy.sh [--quick] [--check] [--keep] [--runs N] [--tsv FILE]
 #   --quick       100 models x 3 environments (a smoke run)
@@ -38,7 +41,8 @@ done
 
 if [[ "$quick" == yes ]]; then models=100; else models=1000; fi
 environments=(dev staging prod)
-# Target from issue 6: rendering one model under 10 ms (the mean over every render, whole process).
+# Target from issue 6: rendering one model under 10 ms. Judged twice: the mean of one whole process
+# per render, and the time per model of a batch render (one process per environment).
 k_render_ms=10
 # One in k_floor_every renders is followed by the start-up floors (mlctl version, python3 alone,
 # python3 importing the peer's modules): enough samples for a median without doubling the run.
@@ -216,6 +220,25 @@ for (( r = 1; r <= runs; r++ )); do
       fi
     done
   done
+  # The batch: per environment, every model in one process, mlctl then the peer.
+  batch_log="$work/logs/batch-$r"
+  for env in "${environments[@]}"; do
+    refs=() values=()
+    for (( i = 1; i <= models; i++ )); do
+      printf -v model 'm%04d' "$i"
+      refs+=("$model@1") values+=("$work/values/$env/$model.yaml")
+    done
+    t0=$EPOCHREALTIME
+    "$mlctl" deploy render "${refs[@]}" --env "$env" -o "$out/mlctl-batch/" >> "$batch_log.mlctl" 2>&1 ||
+      { tail -n 5 "$batch_log.mlctl" >&2; die "mlctl deploy render of $models models --env $env failed"; }
+    t1=$EPOCHREALTIME
+    "$py" -I "$root/bench/deploy_peer.py" "${values[@]}" -o "$out/peer-batch/" --cache "$work/jinja-cache" >> "$batch_log.peer" 2>&1 ||
+      { tail -n 5 "$batch_log.peer" >&2; die "the peer failed on the batch of $env"; }
+    t2=$EPOCHREALTIME
+    printf '%s %s %s %s\n' "$env" "$t0" "$t1" "$t2" >> "$work/runs/$r.batch"
+  done
+  diff -r "$out/mlctl" "$out/mlctl-batch" > "$batch_log.diff" || die "mlctl's batch layout differs from its one-at-a-time layout (see $batch_log.diff with --keep)"
+  diff -r "$out/peer" "$out/peer-batch" > "$batch_log.diff" || die "the peer's batch layout differs from its one-at-a-time layout"
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -304,6 +327,18 @@ for key in columns:
 for key in floors:
     print(key, f"{statistics.median(floors[key]):.6f}", len(floors[key]))
 print("runs", " ".join(f"{t:.3f}" for t in totals["mlctl"]), "/", " ".join(f"{t:.3f}" for t in totals["peer"]))
+# The batches: per run, the seconds of all environments' processes; reported as the median run.
+batch = {"mlctl": [], "peer": []}
+for r in range(1, runs + 1):
+    run = {"mlctl": 0.0, "peer": 0.0}
+    for line in open(f"{folder}/{r}.batch"):
+        _, t0, t1, t2 = line.split()
+        run["mlctl"] += float(t1) - float(t0)
+        run["peer"] += float(t2) - float(t1)
+    for key in run:
+        batch[key].append(run[key])
+print("batch", f"{statistics.median(batch['mlctl']):.6f}", f"{statistics.median(batch['peer']):.6f}",
+      " ".join(f"{t:.3f}" for t in batch["mlctl"]), "/", " ".join(f"{t:.3f}" for t in batch["peer"]))
 EOF
 )
 field() { awk -v k="$1" -v n="$2" '$1 == k { print $n }' <<< "$stats"; }
@@ -312,6 +347,10 @@ p_total=$(field peer 2) p_mean=$(field peer 3) p_median=$(field peer 4) p_p95=$(
 t_total=$(field true 2) t_mean=$(field true 3) t_median=$(field true 4) t_p95=$(field true 5)
 f_version=$(field version 2) f_python=$(field python 2) f_imports=$(field imports 2) f_count=$(field version 3)
 run_totals=$(awk '$1 == "runs" { $1 = ""; print substr($0, 2) }' <<< "$stats")
+b_mlctl=$(field batch 2) b_peer=$(field batch 3)
+batch_totals=$(awk '$1 == "batch" { $1 = $2 = $3 = ""; print substr($0, 4) }' <<< "$stats")
+b_mlctl_model=$(awk -v s="$b_mlctl" -v n="$renders" 'BEGIN { print s / n }')
+b_peer_model=$(awk -v s="$b_peer" -v n="$renders" 'BEGIN { print s / n }')
 
 failed=0
 tsv_row() { [[ -z "$tsv" ]] || (IFS=$'\t'; echo "deploy${IFS:0:1}$*") >> "$tsv"; }
@@ -328,7 +367,8 @@ row() {
 }
 thousands() { sed ':a; s/\B[0-9]\{3\}\>/,&/; ta' <<< "$1"; }  # 10000 -> 10,000
 r_peer=$(ratio "$p_mean" "$m_mean") r_true=$(ratio "$m_mean" "$t_mean")
-result=$(awk -v v="$m_mean" -v k="$k_render_ms" 'BEGIN { print (v * 1000 < k ? "pass" : "fail") }')
+under_target() { awk -v v="$1" -v k="$k_render_ms" 'BEGIN { print (v * 1000 < k ? "pass" : "fail") }'; }
+result=$(under_target "$m_mean")
 peer_name="Jinja2 $("$py" -c 'import jinja2; print(jinja2.__version__)') (python3, a process per render)"
 
 echo
@@ -344,12 +384,16 @@ row "render one model in one environment (mean of $(thousands "$renders") proces
   "$peer_name" "$p_mean" "$(ms "$p_mean")" "peer/mlctl ${r_peer}x" "$r_peer" "mlctl < ${k_render_ms} ms" "$result"
 row "$(thousands "$renders") renders ($(thousands "$models") models x ${#environments[@]} environments), total" "$m_total" "$(sec "$m_total")" \
   "$peer_name" "$p_total" "$(sec "$p_total")" "peer/mlctl $(ratio "$p_total" "$m_total")x" "$(ratio "$p_total" "$m_total")" "-" "-"
+row "render one model in one environment, batched (${#environments[@]} processes of $(thousands "$models") models; per model)" "$b_mlctl_model" "$(ms "$b_mlctl_model")" \
+  "${peer_name%% (*} (python3, a process per environment)" "$b_peer_model" "$(ms "$b_peer_model")" "peer/mlctl $(ratio "$b_peer" "$b_mlctl")x" "$(ratio "$b_peer" "$b_mlctl")" \
+  "mlctl < ${k_render_ms} ms" "$(under_target "$b_mlctl_model")"
 row "render one model, process start-up floor" "$m_mean" "$(ms "$m_mean")" \
   "/usr/bin/true (fork+exec in the same loop)" "$t_mean" "$(ms "$t_mean")" "mlctl/true ${r_true}x" "$r_true" "-" "-"
 echo
 echo "Per process (ms): mlctl median $(ms "$m_median" | cut -d' ' -f1), p95 $(ms "$m_p95" | cut -d' ' -f1), min-max $(ms "$m_min" | cut -d' ' -f1)-$(ms "$m_max" | cut -d' ' -f1);"
 echo "peer median $(ms "$p_median" | cut -d' ' -f1), p95 $(ms "$p_p95" | cut -d' ' -f1), min-max $(ms "$p_min" | cut -d' ' -f1)-$(ms "$p_max" | cut -d' ' -f1);"
 echo "/usr/bin/true median $(ms "$t_median" | cut -d' ' -f1), p95 $(ms "$t_p95" | cut -d' ' -f1). Totals per run (s, mlctl / peer): $run_totals."
+echo "Batched, seconds for all ${#environments[@]} environments per run (mlctl / peer): $batch_totals."
 echo "Beyond the fork+exec floor (mean minus true's mean): mlctl $(ms "$(awk -v a="$m_mean" -v b="$t_mean" 'BEGIN { print a - b }')"),"
 echo "the peer $(ms "$(awk -v a="$p_mean" -v b="$t_mean" 'BEGIN { print a - b }')")."
 echo
@@ -359,7 +403,8 @@ echo
 echo "Checked: each layout holds $(thousands "$files_per_layout") files (base/kustomization.yaml, $(thousands "$models") model files and a"
 echo "kustomization.yaml listing them per environment) with $(thousands "$objects_per_layout") objects; mlctl's are the six objects of each"
 echo "model, in its environment's namespace, with the registry's image and artifact digest; the peer's"
-echo "parse to the same objects, and $(thousands "$same_bytes") of its $(thousands "$files_per_layout") files are byte for byte mlctl's."
+echo "parse to the same objects, and $(thousands "$same_bytes") of its $(thousands "$files_per_layout") files are byte for byte mlctl's. Each tool's"
+echo "batched layout is byte for byte its one-at-a-time layout."
 
 if [[ "$check" == yes && "$failed" == 1 ]]; then
   say "mlctl missed the target (--check)"

@@ -1,6 +1,6 @@
 """The peer of bench/deploy.sh: a Helm-style template render of one model in one environment.
 
-usage: deploy_peer.py VALUES -o DIR/ [--cache DIR]
+usage: deploy_peer.py VALUES... -o DIR/ [--cache DIR]
 
 Renders the chart in bench/deploy_peer/ (Jinja2 templates, one per object, in the order
 `mlctl deploy render` writes them: ServiceAccount, Deployment, Service, HorizontalPodAutoscaler,
@@ -8,18 +8,22 @@ PodDisruptionBudget, NetworkPolicy) with the values file VALUES (YAML: project, 
 environment, namespace, image, artifact_digest, flavor, resources, autoscaling), and writes the
 same kustomize layout as `mlctl deploy render -o DIR/`: DIR/base/kustomization.yaml once,
 DIR/overlays/ENV/MODEL.yaml and the overlay's kustomization.yaml listing every model file of the
-overlay. Files are written as mlctl writes them: a temporary file in the same folder, fsync,
-rename; a file whose content is already on disk is left alone. With --cache, Jinja2 keeps the
+overlay. Several VALUES files (of one environment) render in one process, as several models do
+in one `mlctl deploy render`. Files are written as mlctl writes them: each changed file to a
+temporary file in its folder, one syncfs for them all, then each renamed over its name; a file
+whose content is already on disk is left alone. With --cache, Jinja2 keeps the
 compiled templates there (its FileSystemBytecodeCache), so a render after the first skips
 compiling them: the engine at its fastest.
 """
 import argparse
+import ctypes
 import os
 import sys
 
 import jinja2
 import yaml
 
+LIBC = ctypes.CDLL(None, use_errno=True)
 CHART = os.path.join(os.path.dirname(os.path.abspath(__file__)), "deploy_peer")
 OBJECTS = ["serviceaccount", "deployment", "service", "hpa", "pdb", "networkpolicy"]
 PORT, UID = 8080, 65532
@@ -58,58 +62,77 @@ def yaml_scalar(value):
     return yaml.safe_dump(text, default_style='"', width=sys.maxsize).rstrip("\n")
 
 
-def write_file(path, content):
-    """As mlctl's write_file_atomic: unchanged files are not touched, others replaced whole, synced."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            if f.read() == content:
-                return
-    except FileNotFoundError:
-        pass
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    temp = os.path.join(folder, f".{os.path.basename(path)}.tmp-{os.getpid()}")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-    try:
-        data = memoryview(content.encode("utf-8"))
-        while data:
-            data = data[os.write(fd, data):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.rename(temp, path)
+def write_files(files):
+    """As mlctl's write_files_atomic: unchanged files are not touched, the others written to
+    temporary files, flushed with one syncfs, then each renamed over its name."""
+    changed = []
+    for path, content in files:
+        try:
+            with open(path, encoding="utf-8") as f:
+                if f.read() == content:
+                    continue
+        except FileNotFoundError:
+            pass
+        changed.append((path, content))
+    temps = []
+    for path, content in changed:
+        folder = os.path.dirname(path)
+        os.makedirs(folder, exist_ok=True)
+        temp = os.path.join(folder, f".{os.path.basename(path)}.tmp-{os.getpid()}")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        try:
+            data = memoryview(content.encode("utf-8"))
+            while data:
+                data = data[os.write(fd, data):]
+        finally:
+            os.close(fd)
+        temps.append((temp, path))
+    if temps:
+        fd = os.open(os.path.dirname(temps[0][0]), os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            if LIBC.syncfs(fd) != 0:
+                raise OSError(ctypes.get_errno(), "syncfs failed")
+        finally:
+            os.close(fd)
+    for temp, path in temps:
+        os.rename(temp, path)
 
 
 def main():
-    parser = argparse.ArgumentParser(description="Render one model's serving objects from a values file")
-    parser.add_argument("values")
+    parser = argparse.ArgumentParser(description="Render models' serving objects from values files")
+    parser.add_argument("values", nargs="+")
     parser.add_argument("-o", dest="output", required=True, help="the layout's root folder, DIR/")
     parser.add_argument("--cache", help="a folder for Jinja2's compiled templates")
     args = parser.parse_args()
 
-    with open(args.values, encoding="utf-8") as f:
-        values = yaml.load(f, Loader=yaml.CSafeLoader)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(CHART), undefined=jinja2.StrictUndefined, autoescape=False,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         bytecode_cache=jinja2.FileSystemBytecodeCache(args.cache) if args.cache else None)
     env.filters["q"] = yaml_scalar
-    documents = [env.get_template(f"{name}.yaml.j2").render(v=values, port=PORT, uid=UID) for name in OBJECTS]
-    manifest = "---\n".join(documents)
-
+    writes, models = [], []
     base = os.path.join(args.output, "base", "kustomization.yaml")
     if not os.path.exists(base):
-        write_file(base, env.get_template("base-kustomization.yaml.j2").render())
-    overlay = os.path.join(args.output, "overlays", values["environment"])
-    model_file = values["model"] + ".yaml"
-    write_file(os.path.join(overlay, model_file), manifest)
-    files = {model_file}
-    files.update(entry.name for entry in os.scandir(overlay)
-                 if entry.is_file() and entry.name.endswith(".yaml") and entry.name != "kustomization.yaml")
-    write_file(os.path.join(overlay, "kustomization.yaml"),
-               env.get_template("kustomization.yaml.j2").render(namespace=values["namespace"], files=sorted(files)))
-    print(f"wrote {os.path.join(overlay, model_file)}: {values['model']} version {values['version']} "
-          f"for {values['environment']} ({len(documents)} objects)")
+        writes.append((base, env.get_template("base-kustomization.yaml.j2").render()))
+    for values_file in args.values:
+        with open(values_file, encoding="utf-8") as f:
+            values = yaml.load(f, Loader=yaml.CSafeLoader)
+        documents = [env.get_template(f"{name}.yaml.j2").render(v=values, port=PORT, uid=UID) for name in OBJECTS]
+        overlay = os.path.join(args.output, "overlays", values["environment"])
+        writes.append((os.path.join(overlay, values["model"] + ".yaml"), "---\n".join(documents)))
+        models.append(values)
+    if len({v["environment"] for v in models}) != 1:
+        sys.exit("deploy_peer.py: the values files are for different environments")
+    files = {v["model"] + ".yaml" for v in models}
+    if os.path.isdir(overlay):
+        files.update(entry.name for entry in os.scandir(overlay)
+                     if entry.is_file() and entry.name.endswith(".yaml") and entry.name != "kustomization.yaml")
+    writes.append((os.path.join(overlay, "kustomization.yaml"),
+                   env.get_template("kustomization.yaml.j2").render(namespace=models[0]["namespace"], files=sorted(files))))
+    write_files(writes)
+    for v in models:
+        print(f"wrote {os.path.join(overlay, v['model'] + '.yaml')}: {v['model']} version {v['version']} "
+              f"for {v['environment']} ({len(OBJECTS)} objects)")
 
 
 if __name__ == "__main__":
