@@ -1,5 +1,7 @@
 #include <mlctl/core/yaml_tree.hpp>
 
+#include <fmt/format.h>
+
 #include <gtest/gtest.h>
 
 namespace mlctl::core {
@@ -73,6 +75,30 @@ TEST(YamlTreeTest, AliasesShareTheAnchoredNode) {
   EXPECT_EQ(root["step"]["cpu"].scalar(), "2");
   EXPECT_EQ(root["step"].line(), 1);  // the anchored node itself
   EXPECT_EQ(root["list"][1].scalar(), "one");
+}
+
+// Found by tests/fuzz (tests/fuzz/regressions/component): aliases that make a cycle, or that
+// double at every level ("billion laughs"), would make any walk of the tree endless.
+TEST(YamlTreeTest, AliasCyclesAndExplosionsAreSyntaxErrors) {
+  auto cycle = YamlDocument::parse("type: &a [*a, *a]\n");
+  ASSERT_FALSE(cycle);
+  EXPECT_EQ(cycle.error().message, "an alias refers to the node that contains it");
+  EXPECT_EQ(cycle.error().line, 1);
+  EXPECT_EQ(cycle.error().column, 11);
+
+  std::string laughs = "a0: &a0 [x, x]\n";
+  for (int i = 1; i <= 30; ++i) laughs += fmt::format("a{}: &a{} [*a{}, *a{}]\n", i, i, i - 1, i - 1);
+  auto exploded = YamlDocument::parse(laughs);
+  ASSERT_FALSE(exploded);
+  EXPECT_EQ(exploded.error().message, "aliases expand this document to more than 10000000 nodes");
+  EXPECT_EQ(exploded.error().line, 22) << "a21 stands for 2^23 nodes, with those before it the document for 2^24";
+
+  // Shared aliases below the limit are fine, and count as expanded.
+  std::string modest = "a0: &a0 [x, x]\n";
+  for (int i = 1; i <= 10; ++i) modest += fmt::format("a{}: &a{} [*a{}, *a{}]\n", i, i, i - 1, i - 1);
+  auto kept = YamlDocument::parse(modest);
+  ASSERT_TRUE(kept) << kept.error().message;
+  EXPECT_EQ(kept->root()["a10"][1][1][1][1][1][1][1][1][1][1][0].scalar(), "x");
 }
 
 TEST(YamlTreeTest, EmptyDocumentHasNoRootAndSyntaxErrorsHaveAPosition) {

@@ -55,23 +55,28 @@ public:
 
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { add(make(YamlType::null, mark, anchor)); }
-  void OnAlias(const YAML::Mark&, YAML::anchor_t anchor) override {
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { add(make(YamlType::null, mark, anchor), mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     auto it = anchors_.find(anchor);
-    add(it == anchors_.end() ? YamlNode() : it->second);
+    // yaml-cpp allows an alias inside the node it names (`&a [*a]`); that cycle would make every
+    // walk of the tree recurse until the stack overflows.
+    if (it != anchors_.end() &&
+        std::ranges::any_of(open_, [&](const Open& o) { return o.node.data_ == it->second.data_; }))
+      throw YAML::ParserException(mark, "an alias refers to the node that contains it");
+    add(it == anchors_.end() ? YamlNode() : it->second, mark);
   }
   void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string& value) override {
     YamlNode node = make(YamlType::scalar, mark, anchor);
     data(node).scalar = value;
-    add(node);
+    add(node, mark);
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
-    open(make(YamlType::sequence, mark, anchor));
+    open(make(YamlType::sequence, mark, anchor), mark);
   }
   void OnSequenceEnd() override { close(); }
   void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
-    open(make(YamlType::map, mark, anchor));
+    open(make(YamlType::map, mark, anchor), mark);
   }
   void OnMapEnd() override { close(); }
 
@@ -80,6 +85,7 @@ private:
     YamlNode node;
     YamlNode key;  // a map's key waiting for its value
     bool has_key = false;
+    YAML::Mark mark;  // where it starts
   };
 
   detail::YamlData& data(YamlNode node) { return const_cast<detail::YamlData&>(*node.data_); }
@@ -96,13 +102,19 @@ private:
     return node;
   }
 
-  void add(YamlNode node) {
+  void add(YamlNode node, const YAML::Mark& mark) {
     if (open_.empty()) {
       if (!document_.root_.is_defined()) document_.root_ = node;
       return;
     }
     Open& parent = open_.back();
     detail::YamlData& into = data(parent.node);
+    // Each container counts the nodes it stands for as its items come in, aliases in full, so
+    // that aliases nested to double at each level are refused before anything walks them.
+    into.expanded += node.is_defined() ? node.data_->expanded : 1;
+    if (into.expanded > YamlDocument::k_max_expanded_nodes)
+      throw YAML::ParserException(mark, fmt::format("aliases expand this document to more than {} nodes",
+                                                    YamlDocument::k_max_expanded_nodes));
     if (into.type == YamlType::sequence) {
       into.items.push_back(node);
     } else if (!parent.has_key) {
@@ -114,12 +126,12 @@ private:
     }
   }
 
-  void open(YamlNode node) { open_.push_back({node, {}, false}); }
+  void open(YamlNode node, const YAML::Mark& mark) { open_.push_back({node, {}, false, mark}); }
 
   void close() {
-    YamlNode done = open_.back().node;
+    Open done = open_.back();
     open_.pop_back();
-    add(done);
+    add(done.node, done.mark);
   }
 
   YamlDocument& document_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <expected>
 #include <memory>
@@ -68,6 +69,7 @@ struct YamlData {
   std::string scalar;
   std::vector<YamlNode> items;
   std::vector<YamlEntry> entries;
+  std::uint64_t expanded = 1;  // how many nodes this one stands for with every alias expanded
 };
 }  // namespace detail
 
@@ -80,9 +82,14 @@ struct YamlSyntaxError {
 // A parsed YAML document (its first one, as YAML::Load reads it), which owns its nodes. It is
 // built from yaml-cpp's parser events straight into one arena, without yaml-cpp's node graph,
 // which costs three times the parse itself on large files (a 10,000-step pipeline). Aliases
-// share the anchored node; plain `~`, `null` and empty values are null, as in yaml-cpp.
+// share the anchored node; plain `~`, `null` and empty values are null, as in yaml-cpp. Aliases
+// cannot make a cycle (an alias inside the node it names) or a document that stands for more than
+// k_max_expanded_nodes nodes once expanded (nested aliases that double at each level): every
+// walk of the tree would then never end. Both are syntax errors.
 class YamlDocument {
 public:
+  static constexpr std::uint64_t k_max_expanded_nodes = 10'000'000;
+
   static std::expected<YamlDocument, YamlSyntaxError> parse(std::string_view text);
 
   // Undefined for an empty document.
