@@ -18,6 +18,7 @@
 #   (buildah/podman storage driver, default overlay)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/bench/lib.sh"
 
 quick=no check=no keep=no peer_list=buildah,podman,buildah-dirs tsv=""
 while (( $# )); do
@@ -27,7 +28,7 @@ while (( $# )); do
     --keep) keep=yes ;;
     --peers) peer_list=${2:?--peers needs a list}; shift ;;
     --tsv) tsv=${2:?--tsv needs a file}; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) bench_usage; exit 0 ;;
     *) echo "bench/build.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift

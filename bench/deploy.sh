@@ -23,21 +23,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-quick=no check=no keep=no runs=1 tsv=""
-while (( $# )); do
-  case "$1" in
-    --quick) quick=yes ;;
-    --check) check=yes ;;
-    --keep) keep=yes ;;
-    --runs) runs=${2:?--runs needs a number}; shift ;;
-    --tsv) tsv=${2:?--tsv needs a file}; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench/deploy.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-  esac
-  shift
-done
-[[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "bench/deploy.sh: --runs: '$runs' is not a positive number" >&2; exit 2; }
-[[ -z "$tsv" ]] || tsv=$(realpath -m "$tsv")  # the benchmark runs in its work folder
+source "$root/bench/lib.sh"
+runs=1
+bench_options "$@"
 
 if [[ "$quick" == yes ]]; then models=100; else models=1000; fi
 environments=(dev staging prod)

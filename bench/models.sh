@@ -17,20 +17,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-quick=no check=no keep=no runs=21 tsv=""
-while (( $# )); do
-  case "$1" in
-    --quick) quick=yes ;;
-    --check) check=yes ;;
-    --keep) keep=yes ;;
-    --runs) runs=${2:?--runs needs a number}; shift ;;
-    --tsv) tsv=${2:?--tsv needs a file}; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench/models.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-  esac
-  shift
-done
-[[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "bench/models.sh: --runs: '$runs' is not a positive number" >&2; exit 2; }
+source "$root/bench/lib.sh"
+runs=21
+bench_options "$@"
 register_runs=$(( runs > 50 ? runs : 50 ))
 
 versions_per_model=1000

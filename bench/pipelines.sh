@@ -18,21 +18,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-quick=no check=no keep=no runs=3 tsv=""
-while (( $# )); do
-  case "$1" in
-    --quick) quick=yes ;;
-    --check) check=yes ;;
-    --keep) keep=yes ;;
-    --runs) runs=${2:?--runs needs a number}; shift ;;
-    --tsv) tsv=${2:?--tsv needs a file}; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench/pipelines.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-  esac
-  shift
-done
-[[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "bench/pipelines.sh: --runs: '$runs' is not a positive number" >&2; exit 2; }
-[[ -z "$tsv" ]] || tsv=$(realpath -m "$tsv")  # the benchmark runs in its work folder
+source "$root/bench/lib.sh"
+runs=3
+bench_options "$@"
 
 if [[ "$quick" == yes ]]; then steps=200 compile_steps=2000; else steps=1000 compile_steps=10000; fi
 seed=5
