@@ -310,3 +310,69 @@ image:
 
 }  // namespace
 }  // namespace mlctl::core
+
+namespace mlctl::core {
+namespace {
+
+constexpr std::string_view k_release = R"(name: fraud
+version: 1.0.0
+pipelines: {train: train.yaml, nightly: nightly.yaml}
+release:
+  pipeline: nightly
+  tag: "fraud-v{version}"
+  gate:
+    promote_to: staging
+    require: ["metrics.auc >= 0.9", "tags.team == fraud"]
+    better_than: production
+    on: auc
+  gitops: {repo: ../gitops, dir: clusters/prod}
+)";
+
+TEST(ConfigReleaseTest, ReadsEveryKeyWithWhereItWasWritten) {
+  auto checked = parse_project(k_release, "mlctl.yaml", env_of({}));
+  ASSERT_TRUE(checked.project) << checked.problems.front().to_string();
+  const ReleaseConfig& release = checked.project->release;
+  EXPECT_EQ(release.pipeline.value, "nightly");
+  EXPECT_EQ(release.pipeline.line, 5);
+  EXPECT_EQ(release.tag.value, "fraud-v{version}");
+  EXPECT_EQ(release.gate.promote_to, "staging");
+  ASSERT_EQ(release.gate.require.size(), 2u);
+  EXPECT_EQ(release.gate.require[1].value, "tags.team == fraud");
+  EXPECT_EQ(release.gate.require[1].line, 9);
+  EXPECT_EQ(release.gate.require[1].column, 37);
+  EXPECT_EQ(release.gate.better_than, "production");
+  EXPECT_EQ(release.gate.on, "auc");
+  ASSERT_TRUE(release.gitops);
+  EXPECT_EQ(release.gitops->repo.value, "../gitops");
+  EXPECT_EQ(release.gitops->dir, "clusters/prod");
+}
+
+TEST(ConfigReleaseTest, DefaultsWithoutAReleaseSection) {
+  auto checked = parse_project("name: fraud\nversion: 1.0.0\n", "mlctl.yaml", env_of({}));
+  ASSERT_TRUE(checked.project);
+  const ReleaseConfig& release = checked.project->release;
+  EXPECT_EQ(release.pipeline.value, "");
+  EXPECT_EQ(release.tag.value, "v{version}");
+  EXPECT_EQ(release.gate.promote_to, "production");
+  EXPECT_TRUE(release.gate.require.empty());
+  EXPECT_FALSE(release.gitops);
+}
+
+TEST(ConfigReleaseTest, EachProblemIsNamedWithItsLine) {
+  EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\npipelines: {train: t.yaml}\nrelease:\n  pipeline: trian\n"
+                        "  tag: release\n  gate: {promote_to: Prod, better_than: production}\n"
+                        "  gitops: {dir: ../out}\n  promote: x\n"),
+            (std::vector<std::string>{
+                "mlctl.yaml:9:3: release.promote: unknown key (valid keys: pipeline, tag, gate, gitops)",
+                "mlctl.yaml:5:13: release.pipeline: no pipeline 'trian' in pipelines (there: train)",
+                "mlctl.yaml:6:8: release.tag: 'release' has no {version}: every release would get the same tag",
+                "mlctl.yaml:7:22: release.gate.promote_to: 'Prod' is not a valid name: 'P' is not allowed",
+                "mlctl.yaml:7:9: release.gate: better_than and on go together: the alias to beat and the metric "
+                "compared",
+                "mlctl.yaml:8:11: release.gitops.repo: required field is missing",
+                "mlctl.yaml:8:17: release.gitops.dir: '../out' must be a folder inside the GitOps repository "
+                "(relative, no '..' or '.git')"}));
+}
+
+}  // namespace
+}  // namespace mlctl::core

@@ -64,6 +64,23 @@ TEST_F(TagTest, ATagAtAnotherCommitIsNeverMoved) {
   EXPECT_EQ(git({"rev-parse", "v1.4.0^{}"}), tagged);
 }
 
+TEST_F(TagTest, TagCommitPeelsAnnotatedAndLightweightTagsAndIsEmptyForNone) {
+  std::string first = git({"rev-parse", "HEAD"});
+  ASSERT_TRUE(create_tag(dir_.path(), "v1.4.0", "HEAD", "fraud-detector 1.4.0"));
+  git({"commit", "-q", "--allow-empty", "-m", "later"});
+  git({"tag", "light"});
+
+  auto annotated = tag_commit(dir_.path(), "v1.4.0");
+  ASSERT_TRUE(annotated) << annotated.error().message();
+  EXPECT_EQ(annotated->value_or("none"), first);
+  auto lightweight = tag_commit(dir_.path(), "light");
+  ASSERT_TRUE(lightweight) << lightweight.error().message();
+  EXPECT_EQ(lightweight->value_or("none"), git({"rev-parse", "HEAD"}));
+  auto missing = tag_commit(dir_.path(), "v9.9.9");
+  ASSERT_TRUE(missing) << missing.error().message();
+  EXPECT_FALSE(missing->has_value());
+}
+
 TEST_F(TagTest, AnUnknownRevisionIsNotFound) {
   auto tag = create_tag(dir_.path(), "v1.4.0", "no-such-branch", "x");
   ASSERT_FALSE(tag);

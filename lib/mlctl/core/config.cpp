@@ -238,9 +238,82 @@ std::vector<Environment> read_environments(YamlReader& r, const YamlNode& node) 
   return environments;
 }
 
+// A scalar at `key` with where it was written; `fallback` when absent.
+Located read_located(YamlReader& r, const YamlNode& node, std::string_view key, const std::string& path,
+                     Located fallback) {
+  auto text = r.string(node, key, path, Required::no);
+  if (!text) return fallback;
+  auto [line, column] = position(node[key]);
+  return {*text, line, column};
+}
+
+GateConfig read_gate(YamlReader& r, const YamlNode& node) {
+  GateConfig gate;
+  if (!r.mapping(node, "release.gate", {"promote_to", "require", "better_than", "on"})) return gate;
+  gate.promote_to = r.string(node, "promote_to", "release.gate.promote_to", Required::no).value_or(gate.promote_to);
+  check(r, node["promote_to"], "release.gate.promote_to", check_dns1123_label(gate.promote_to));
+  if (YamlNode require = node["require"]; require.is_defined() && !require.is_null()) {
+    if (require.is_scalar()) {
+      gate.require.push_back(read_located(r, node, "require", "release.gate.require", {}));
+    } else if (!require.is_sequence()) {
+      r.error(require, "release.gate.require", fmt::format("expected a condition or a list, got {}", describe(require)));
+    } else {
+      for (std::size_t i = 0; i < require.size(); ++i) {
+        std::string path = fmt::format("release.gate.require[{}]", i);
+        auto [line, column] = position(require[i]);
+        if (auto text = r.scalar(require[i], path)) gate.require.push_back({*text, line, column});
+      }
+    }
+  }
+  gate.better_than = r.string(node, "better_than", "release.gate.better_than", Required::no).value_or("");
+  if (!gate.better_than.empty())
+    check(r, node["better_than"], "release.gate.better_than", check_dns1123_label(gate.better_than));
+  gate.on = r.string(node, "on", "release.gate.on", Required::no).value_or("");
+  if (gate.better_than.empty() != gate.on.empty())
+    r.error(node, "release.gate", "better_than and on go together: the alias to beat and the metric compared");
+  return gate;
+}
+
+// release: {pipeline, tag, gate, gitops: {repo, dir}}; the pipeline must be one of `pipelines`.
+ReleaseConfig read_release(YamlReader& r, const YamlNode& node, const Project& project) {
+  ReleaseConfig release;
+  if (!r.mapping(node, "release", {"pipeline", "tag", "gate", "gitops"})) return release;
+  release.pipeline = read_located(r, node, "pipeline", "release.pipeline", {});
+  if (!release.pipeline.value.empty() &&
+      std::ranges::none_of(project.pipelines, [&](const auto& p) { return p.first == release.pipeline.value; })) {
+    std::vector<std::string> names;
+    for (const auto& [name, file] : project.pipelines) names.push_back(name);
+    r.error(node["pipeline"], "release.pipeline",
+            fmt::format("no pipeline '{}' in pipelines{}", release.pipeline.value,
+                        names.empty() ? "" : fmt::format(" (there: {})", fmt::join(names, ", "))));
+  }
+  release.tag = read_located(r, node, "tag", "release.tag", release.tag);
+  if (release.tag.value.find("{version}") == std::string::npos)
+    r.error(node["tag"], "release.tag", fmt::format("'{}' has no {{version}}: every release would get the same tag",
+                                                    release.tag.value));
+  if (YamlNode gate = node["gate"]; gate.is_defined() && !gate.is_null()) release.gate = read_gate(r, gate);
+  if (YamlNode gitops = node["gitops"]; gitops.is_defined() && !gitops.is_null()) {
+    if (r.mapping(gitops, "release.gitops", {"repo", "dir"})) {
+      GitOpsConfig config;
+      if (r.string(gitops, "repo", "release.gitops.repo", Required::yes))
+        config.repo = read_located(r, gitops, "repo", "release.gitops.repo", {});
+      config.dir = r.string(gitops, "dir", "release.gitops.dir", Required::no).value_or(config.dir);
+      fs::path dir(config.dir);
+      if (dir.is_absolute() || config.dir.empty() ||
+          std::ranges::any_of(dir, [](const fs::path& part) { return part == ".." || part == ".git"; }))
+        r.error(gitops["dir"], "release.gitops.dir",
+                fmt::format("'{}' must be a folder inside the GitOps repository (relative, no '..' or '.git')",
+                            config.dir));
+      release.gitops = std::move(config);
+    }
+  }
+  return release;
+}
+
 Project read_project(YamlReader& r, const YamlNode& root) {
   Project project;
-  if (!r.mapping(root, "", {"name", "version", "image", "pipelines", "model", "environments", "registry", "serving"}))
+  if (!r.mapping(root, "", {"name", "version", "image", "pipelines", "model", "environments", "registry", "serving",
+                             "release"}))
     return project;
   project.name = r.string(root, "name", "name", Required::yes).value_or("");
   if (!project.name.empty()) check(r, root["name"], "name", check_dns1123_label(project.name));
@@ -253,6 +326,7 @@ Project read_project(YamlReader& r, const YamlNode& root) {
   if (present("environments")) project.environments = read_environments(r, root["environments"]);
   if (present("registry")) project.registry = read_registry(r, root["registry"]);
   if (present("serving")) project.serving = read_serving(r, root["serving"]);
+  if (present("release")) project.release = read_release(r, root["release"], project);
   if (project.model.name.empty()) project.model.name = project.name;
   if (project.model.flavor.empty()) project.model.flavor = "generic";
   return project;

@@ -74,6 +74,28 @@ struct Environment {
   std::string branch;
 };
 
+// The promotion gate a release applies to the version it registers (release.gate).
+struct GateConfig {
+  std::string promote_to = "production";  // the alias the version gets when it passes
+  std::vector<Located> require;           // filter conditions ("metrics.auc >= 0.9"), all must hold
+  std::string better_than;                // an alias whose version it must beat on `on`
+  std::string on;                         // the metrics.KEY compared with better_than
+};
+
+// Where a release commits its manifests (release.gitops): a folder of another repository.
+struct GitOpsConfig {
+  Located repo;                // a path, relative to the project root
+  std::string dir = "deploy";  // relative to the top of that repository
+};
+
+// How `mlctl release` runs (release:); every key optional.
+struct ReleaseConfig {
+  Located pipeline;           // a name from `pipelines`; empty: "train", else the only pipeline
+  Located tag{"v{version}"};  // the tag pattern; {version} is the only placeholder
+  GateConfig gate;
+  std::optional<GitOpsConfig> gitops;
+};
+
 // The parsed and validated project file.
 struct Project {
   std::filesystem::path file;  // the mlctl.yaml that was read
@@ -86,6 +108,7 @@ struct Project {
   std::vector<Environment> environments;  // in file order
   RegistryConfig registry;
   ServingConfig serving;
+  ReleaseConfig release;
 };
 
 // The outcome of checking a project file: every problem found, and the project when none was.

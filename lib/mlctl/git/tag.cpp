@@ -41,6 +41,19 @@ Result<TagResult> create_tag(const std::filesystem::path& repo_path, const std::
   return TagResult{TagOutcome::created, oid_string(target)};
 }
 
+Result<std::optional<std::string>> tag_commit(const std::filesystem::path& repo_path, const std::string& name) {
+  auto repo = open_repository(repo_path);
+  if (!repo) return std::unexpected(repo.error());
+  git_reference* raw = nullptr;
+  int rc = git_reference_lookup(&raw, repo->get(), ("refs/tags/" + name).c_str());
+  if (rc == GIT_ENOTFOUND) return std::nullopt;
+  if (rc != 0) return git_fail(rc == GIT_EINVALIDSPEC ? Errc::invalid : Errc::failed, fmt::format("reading tag {}", name));
+  Reference reference(raw);
+  auto commit = resolve_commit(repo->get(), "refs/tags/" + name);
+  if (!commit) return std::unexpected(commit.error());
+  return oid_string(git_commit_id(commit->get()));
+}
+
 Result<std::string> expand_tag_pattern(std::string_view pattern, std::string_view version) {
   std::string name;
   bool has_version = false;

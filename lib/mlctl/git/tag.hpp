@@ -3,6 +3,7 @@
 #include <mlctl/core/error.hpp>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,11 @@ struct TagResult {
 // moves a tag); not_found for an unknown revision.
 Result<TagResult> create_tag(const std::filesystem::path& repo_path, const std::string& name,
                              const std::string& revision, const std::string& message);
+
+// The full id of the commit the tag `name` points at (an annotated tag peeled), or nullopt when
+// there is no such tag: what a release checks before it starts, so that it never builds and trains
+// for a tag it would then be refused.
+Result<std::optional<std::string>> tag_commit(const std::filesystem::path& repo_path, const std::string& name);
 
 // The tag name for `version` by `pattern`, whose only placeholder is {version} ("v{version}" for
 // 1.4.0 is "v1.4.0"). Fails (invalid) on another placeholder, a pattern without {version}, or a
