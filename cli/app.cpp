@@ -61,8 +61,8 @@ void report(const Context& context, const Error& error) {
 constexpr std::pair<std::string_view, void (*)(CLI::App&)> k_commands[] = {
     {"init", add_init},         {"build", add_build},       {"model", add_model},
     {"pipeline", add_pipeline}, {"deploy", add_deploy},     {"rollout", add_rollout},
-    {"serve", add_serve},       {"hook", add_hook},         {"validate", add_validate},
-    {"version", add_version},   {"completion", add_completion}};
+    {"serve", add_serve},       {"hook", add_hook},         {"release", add_release},
+    {"validate", add_validate}, {"version", add_version},   {"completion", add_completion}};
 
 // The command word of the command line: the first argument that is neither a global option nor
 // its value (see add_globals).

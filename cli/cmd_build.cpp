@@ -1,4 +1,4 @@
-#include "context.hpp"
+#include "build_project.hpp"
 #include "registry_location.hpp"
 #include "terminal_reporter.hpp"
 #include "version.hpp"
@@ -27,20 +27,6 @@ namespace {
 
 namespace remote = oci::remote;
 
-struct BuildFlags {
-  bool push = false;
-  std::vector<std::string> tags;
-  std::vector<std::string> outputs;
-  std::string platform;
-  std::string digest_file;
-  std::string compression = "auto";
-  bool print_dockerfile = false;
-  std::string builder = "auto";
-  bool insecure = false;
-  bool serve = false;
-  std::string model;  // NAME[@VERSION|@ALIAS]
-  std::string registry_db;
-};
 
 oci::CompressionMode compression_mode(const std::string& name) {
   if (name == "gzip") return oci::CompressionMode::gzip;
@@ -134,17 +120,37 @@ std::filesystem::path fetch_model(Context& context, const build::LayerCache& cac
   return unwrap(with_context(std::move(path), fmt::format("fetching {}@{}", model.name, model.version)));
 }
 
-void run_build(Context& context, const BuildFlags& flags) {
+// The project, its build plan and the model --model names (resolved, not fetched).
+struct Prepared {
+  core::Project project;
+  build::BuildPlan plan;
+  std::optional<ModelSource> model_source;
+};
+
+Prepared prepare(Context& context, const BuildFlags& flags) {
   auto project = unwrap(core::load_project(context.project_file(), core::process_env()));
   auto plan = unwrap(build::plan_build(project, unwrap(source_date_epoch())));
   std::optional<ModelSource> model_source;
   plan.serve = serve_plan(context, flags, project, model_source);
-  if (flags.print_dockerfile) {
-    std::string dockerfile = build::render_dockerfile(plan.image, plan.context, plan.labels, plan.serve);
-    if (context.json()) context.print({{"dockerfile", dockerfile}}, "");
-    else std::fputs(dockerfile.c_str(), stdout);
+  return {std::move(project), std::move(plan), std::move(model_source)};
+}
+
+void run_build(Context& context, const BuildFlags& flags) {
+  if (!flags.print_dockerfile) {
+    BuiltProject built = build_project(context, flags);
+    context.print(built.document, fmt::format("{}", fmt::join(built.references, "\n")));
     return;
   }
+  auto [project, plan, model_source] = prepare(context, flags);
+  std::string dockerfile = build::render_dockerfile(plan.image, plan.context, plan.labels, plan.serve);
+  if (context.json()) context.print({{"dockerfile", dockerfile}}, "");
+  else std::fputs(dockerfile.c_str(), stdout);
+}
+
+}  // namespace
+
+BuiltProject build_project(Context& context, const BuildFlags& flags) {
+  auto [project, plan, model_source] = prepare(context, flags);
 
   auto repository = unwrap(remote::parse_reference(plan.image.repository));
   if (!repository.digest.empty())
@@ -207,10 +213,9 @@ void run_build(Context& context, const BuildFlags& flags) {
                               human_bytes(bytes),
                               pushed ? fmt::format(", {} uploaded", human_bytes(pushed->uploaded_bytes)) : ""));
   }
-  context.print(document, fmt::format("{}", fmt::join(references, "\n")));
+  return {.document = std::move(document), .references = std::move(references), .digest = digest};
 }
 
-}  // namespace
 
 void add_build(CLI::App& app) {
   auto flags = std::make_shared<BuildFlags>();

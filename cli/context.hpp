@@ -97,5 +97,6 @@ void add_deploy(CLI::App& app);
 void add_rollout(CLI::App& app);
 void add_serve(CLI::App& app);
 void add_hook(CLI::App& app);
+void add_release(CLI::App& app);
 
 }  // namespace mlctl::cli

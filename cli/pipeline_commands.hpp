@@ -3,6 +3,8 @@
 #include "context.hpp"
 #include "registry_location.hpp"
 
+#include <mlctl/pipeline/local/run_record.hpp>
+
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -68,6 +70,19 @@ std::optional<std::filesystem::path> runs_database(const Context& context, const
 
 // NAME=VALUE pairs of --param; fails (invalid) naming the flag on a pair without '='.
 std::map<std::string, std::string> parse_params(const std::vector<std::string>& pairs);
+
+struct LocalRun {
+  pipeline::RunRecord run;
+  std::filesystem::path directory;  // the run's folder
+  double seconds = 0;
+};
+
+// Runs the pipeline FILE on this machine as flags say (`mlctl pipeline run`), printing each step's
+// output as it comes; SIGINT and SIGTERM cancel it. `served_image` (REF@DIGEST; may be empty) is
+// recorded in the lineage of the versions its `uses: register` steps register. Fatal when the run
+// cannot start; a run that fails or is cancelled is returned as recorded.
+LocalRun run_locally(Context& context, const std::filesystem::path& file, const PipelineFlags& flags,
+                     const std::string& served_image);
 
 // `mlctl pipeline run|runs|show|action` (pipeline_run.cpp).
 void add_pipeline_local_commands(CLI::App* group, const std::shared_ptr<PipelineFlags>& flags);

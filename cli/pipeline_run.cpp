@@ -118,35 +118,13 @@ void exit_with(const RunRecord& run) {
 }
 
 void run_run(Context& context, const PipelineFlags& flags) {
-  fs::path file = pipeline_file(context, flags.pipeline);
-  auto loaded = unwrap(pipeline::load_pipeline(file));
-  RegistryPlace place = locate_registry(context, flags.registry, fs::absolute(file).parent_path());
-  pipeline::CancelSignal cancel;
-  pipeline::RunOptions options{
-      .project_root = place.project_root,
-      .state_dir = unwrap(core::ensure_state_dir(place.project_root)),
-      .params = parse_params(flags.params),
-      .jobs = flags.jobs,
-      .cache = flags.no_cache ? pipeline::UseCache::no : pipeline::UseCache::yes,
-      .resume = flags.resume,
-      .isolation = flags.container ? pipeline::Isolation::container : pipeline::Isolation::host,
-      .container = {.engine = {flags.engine}, .self_image = flags.image},
-      .registry = {.database = place.database, .artifacts = place.artifacts, .model = place.model,
-                   .flavor = place.flavor},
-      .cancel = &cancel};
-  ConsoleObserver observer(context, loaded);
-  auto started = std::chrono::steady_clock::now();
-  RunRecord run = [&] {
-    CancelOnSignals signals(cancel);
-    return unwrap(pipeline::run_pipeline(loaded, options, observer));
-  }();
-  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  fs::path folder = pipeline::run_directory(options.state_dir, run.id);
-  nlohmann::json document = run.to_json();
-  document["directory"] = folder.string();
-  context.print(document, fmt::format("run {} {} in {}: {}\nits files: {}", run.id, pipeline::status_name(run.status),
-                                      seconds_text(elapsed), counts_text(run), core::display_path(folder)));
-  exit_with(run);
+  LocalRun local = run_locally(context, pipeline_file(context, flags.pipeline), flags, "");
+  nlohmann::json document = local.run.to_json();
+  document["directory"] = local.directory.string();
+  context.print(document, fmt::format("run {} {} in {}: {}\nits files: {}", local.run.id,
+                                      pipeline::status_name(local.run.status), seconds_text(local.seconds),
+                                      counts_text(local.run), core::display_path(local.directory)));
+  exit_with(local.run);
 }
 
 // The database a read of runs uses; not_found when no run was ever recorded.
@@ -208,12 +186,40 @@ void run_action(Context& context, const PipelineFlags& flags) {
                                     .git_commit = flags.git_commit,
                                     .project_root = place.project_root};
   auto version = unwrap(pipeline::register_model(
-      request, {.database = place.database, .artifacts = place.artifacts, .model = place.model, .flavor = place.flavor}));
+      request, {.database = place.database, .artifacts = place.artifacts, .model = place.model, .flavor = place.flavor, .image = {}}));
   context.print(version.to_json(), fmt::format("registered {} version {} ({})", version.name, version.version,
                                                version.artifact.digest));
 }
 
 }  // namespace
+
+LocalRun run_locally(Context& context, const fs::path& file, const PipelineFlags& flags,
+                     const std::string& served_image) {
+  auto loaded = unwrap(pipeline::load_pipeline(file));
+  RegistryPlace place = locate_registry(context, flags.registry, fs::absolute(file).parent_path());
+  pipeline::CancelSignal cancel;
+  pipeline::RunOptions options{
+      .project_root = place.project_root,
+      .state_dir = unwrap(core::ensure_state_dir(place.project_root)),
+      .params = parse_params(flags.params),
+      .jobs = flags.jobs,
+      .cache = flags.no_cache ? pipeline::UseCache::no : pipeline::UseCache::yes,
+      .resume = flags.resume,
+      .isolation = flags.container ? pipeline::Isolation::container : pipeline::Isolation::host,
+      .container = {.engine = {flags.engine}, .self_image = flags.image},
+      .registry = {.database = place.database, .artifacts = place.artifacts, .model = place.model,
+                   .flavor = place.flavor, .image = served_image},
+      .cancel = &cancel};
+  ConsoleObserver observer(context, loaded);
+  auto started = std::chrono::steady_clock::now();
+  RunRecord run = [&] {
+    CancelOnSignals signals(cancel);
+    return unwrap(pipeline::run_pipeline(loaded, options, observer));
+  }();
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  fs::path folder = pipeline::run_directory(options.state_dir, run.id);
+  return {.run = std::move(run), .directory = std::move(folder), .seconds = elapsed};
+}
 
 void add_pipeline_local_commands(CLI::App* group, const std::shared_ptr<PipelineFlags>& flags) {
   CLI::App* run = group->add_subcommand("run", "Run a pipeline on this machine, re-using the cached steps");

@@ -27,9 +27,6 @@ import yaml
 # Global options that take a value (see cli/app.cpp add_globals).
 GLOBALS_WITH_VALUE = {"-C", "--config", "-o", "--output", "--progress"}
 SHELL_OPERATORS = {"&&", "||", ";", "|", "&", "(", ")"}
-# `mlctl release` is being written (issue 7). Until it exists its lines are checked against the
-# options issue 7 specifies; once it exists, this table is an error: its --help is the contract.
-PLANNED = {"release": {"--env", "--dry-run", "--only", "--since", "--ci", "--force", "--push"}}
 
 problems = []
 
@@ -105,18 +102,13 @@ def check_command(mlctl, where, argv, global_options):
         path.append(word)
         if not re.search(r"^Subcommands:", help_text(mlctl, path), re.M):
             break
-    if not path and words and words[0] in PLANNED:
-        allowed = PLANNED[words[0]] | global_options
-    elif not path:
+    if not path:
         problem(f"{where}: `{line}`: no such mlctl command {words[:1]}")
         return
-    else:
-        if path[0] in PLANNED:
-            problem(f"'mlctl {path[0]}' exists now: remove it from PLANNED in {__file__}")
-        allowed = listed_options(help_text(mlctl, path)) | global_options
+    allowed = listed_options(help_text(mlctl, path)) | global_options
     for option in options:
         if option not in allowed:
-            problem(f"{where}: `{line}`: 'mlctl {' '.join(path or words[:1])} --help' lists no option {option}")
+            problem(f"{where}: `{line}`: 'mlctl {' '.join(path)} --help' lists no option {option}")
 
 
 def check_application(path, shown, schema_dir):

@@ -68,6 +68,24 @@ TEST_F(PushTest, ABranchTheRemoteMovedOnIsRefused) {
   EXPECT_EQ(remote_main(), theirs);
 }
 
+TEST_F(PushTest, PushesATagAndNeverMovesOneTheRemoteHas) {
+  test::git(local_, {"tag", "-a", "-m", "fraud 1.5.0", "v1.5.0"});
+  auto pushed = push_tag(local_, "v1.5.0");
+  ASSERT_TRUE(pushed) << pushed.error().message();
+  EXPECT_EQ(test::git(dir_ / "origin.git", {"rev-parse", "v1.5.0"}), test::git(local_, {"rev-parse", "v1.5.0"}));
+  EXPECT_EQ(test::git(dir_ / "origin.git", {"cat-file", "-t", "v1.5.0"}), "tag");
+
+  std::string remote_tag = test::git(dir_ / "origin.git", {"rev-parse", "v1.5.0"});
+  test::git(local_, {"commit", "-q", "--allow-empty", "-m", "later"});
+  test::git(local_, {"tag", "-f", "-a", "-m", "moved", "v1.5.0"});
+  auto moved = push_tag(local_, "v1.5.0");
+  ASSERT_FALSE(moved);
+  EXPECT_EQ(moved.error().code(), Errc::remote);
+  EXPECT_TRUE(moved.error().message().starts_with("pushing v1.5.0 to " + (dir_ / "origin.git").string() + ": "))
+      << moved.error().message();
+  EXPECT_EQ(test::git(dir_ / "origin.git", {"rev-parse", "v1.5.0"}), remote_tag);
+}
+
 TEST_F(PushTest, AnUnknownRemoteIsNotFound) {
   auto pushed = push(local_, "main", "upstream");
   ASSERT_FALSE(pushed);

@@ -86,9 +86,22 @@ TEST_F(ReleaseStoreTest, ALiveProcessKeepsItsRelease) {
   EXPECT_EQ(refused.error().code(), Errc::precondition);
   EXPECT_EQ(refused.error().message(), "release 1.5.0 of commit aaaaaaaaaaaa is running in process " + parent +
                                            " (since " + running->started_at + ")");
-  EXPECT_EQ(refused.error().hint(), "wait for it to finish, then run mlctl release again to see its result");
-  // Another commit of the same version is another release.
-  EXPECT_TRUE(store.claim({.version = "1.5.0", .commit = std::string(40, 'b')}, "prod", this_owner()));
+  EXPECT_EQ(refused.error().hint(), "wait for it to finish, then run mlctl release again");
+
+  // One release at a time per database: another commit (or version) waits for it too.
+  ReleaseKey other{.version = "1.6.0", .commit = std::string(40, 'b')};
+  auto second = store.claim(other, "prod", this_owner());
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().message(), refused.error().message());
+  auto elsewhere = store.running_elsewhere(this_owner());
+  ASSERT_TRUE(elsewhere);
+  ASSERT_TRUE(elsewhere->has_value());
+  EXPECT_EQ((*elsewhere)->key.version, "1.5.0");
+  EXPECT_EQ((*elsewhere)->owner, parent);
+
+  ASSERT_TRUE(store.finish(key_, ReleaseStatus::failed));
+  EXPECT_FALSE(store.running_elsewhere(this_owner()).value().has_value());
+  EXPECT_TRUE(store.claim(other, "prod", this_owner()));
 }
 
 TEST_F(ReleaseStoreTest, AFinishedReleaseIsReturnedAsItIs) {

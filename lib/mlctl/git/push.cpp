@@ -87,7 +87,10 @@ std::optional<std::string> credential_request(std::string_view url, const char* 
   return request + "\n";
 }
 
-Result<void> push(const fs::path& repo_path, const std::string& branch, const std::string& remote_name) {
+namespace {
+
+// Pushes the local reference `ref` (refs/heads/main, refs/tags/v1.0.0) to the same name at the remote.
+Result<void> push_reference(const fs::path& repo_path, const std::string& ref, const std::string& remote_name) {
   auto repo = open_repository(repo_path);
   if (!repo) return std::unexpected(repo.error());
   git_remote* raw = nullptr;
@@ -96,14 +99,14 @@ Result<void> push(const fs::path& repo_path, const std::string& branch, const st
                 fmt::format("add it with 'git remote add {} URL'", remote_name));
   Remote remote(raw);
   const char* url = git_remote_pushurl(remote.get()) ? git_remote_pushurl(remote.get()) : git_remote_url(remote.get());
-  std::string what = fmt::format("pushing {} to {}", branch, core::strip_url_credentials(url ? url : remote_name));
+  std::string what = fmt::format("pushing {} to {}", ref.substr(ref.find('/', 5) + 1), core::strip_url_credentials(url ? url : remote_name));
 
   PushState state{.workdir = git_repository_is_bare(repo->get()) ? fs::path(repo_path) : workdir(repo->get())};
   git_push_options options = GIT_PUSH_OPTIONS_INIT;
   options.callbacks.credentials = acquire_credential;
   options.callbacks.push_update_reference = record_rejection;
   options.callbacks.payload = &state;
-  std::string refspec = fmt::format("refs/heads/{0}:refs/heads/{0}", branch);
+  std::string refspec = fmt::format("{0}:{0}", ref);
   char* refspecs[] = {refspec.data()};
   git_strarray specs{refspecs, 1};
   if (int rc = git_remote_push(remote.get(), &specs, &options); rc != 0) {
@@ -113,6 +116,16 @@ Result<void> push(const fs::path& repo_path, const std::string& branch, const st
   if (!state.rejection.empty())
     return fail(Errc::remote, core::strip_url_credentials(fmt::format("{}: {}", what, state.rejection)));
   return {};
+}
+
+}  // namespace
+
+Result<void> push(const fs::path& repo_path, const std::string& branch, const std::string& remote_name) {
+  return push_reference(repo_path, "refs/heads/" + branch, remote_name);
+}
+
+Result<void> push_tag(const fs::path& repo_path, const std::string& tag, const std::string& remote_name) {
+  return push_reference(repo_path, "refs/tags/" + tag, remote_name);
 }
 
 }  // namespace mlctl::git

@@ -17,6 +17,11 @@ namespace mlctl::git {
 Result<void> push(const std::filesystem::path& repo_path, const std::string& branch,
                   const std::string& remote = "origin");
 
+// Pushes the tag `tag` to `remote` as push() pushes a branch. A tag the remote has at another
+// object is refused (remote): tags are never moved.
+Result<void> push_tag(const std::filesystem::path& repo_path, const std::string& tag,
+                      const std::string& remote = "origin");
+
 // What `git credential fill` reads to find the credentials for `url`:
 // "protocol=https\nhost=git.example.com:8443\npath=ml/fraud.git\nusername=ada\n\n" (username only
 // when given); nullopt for a URL without a scheme and a host.

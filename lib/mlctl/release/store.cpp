@@ -97,6 +97,23 @@ Result<std::optional<ReleaseRecord>> read(models::Database& db, const ReleaseKey
   return record;
 }
 
+// The release another live process runs now, if any (of any key: one release at a time per
+// database, so two never build, tag or commit side by side).
+Result<std::optional<ReleaseRecord>> running_other(models::Database& db, const std::string& owner) {
+  auto select = db.prepare("SELECT version, git_commit, owner FROM releases WHERE status = 'running' AND owner != ?");
+  if (!select) return std::unexpected(select.error());
+  select->bind_all({owner});
+  std::vector<ReleaseKey> running;
+  while (true) {
+    auto row = select->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    if (may_be_running(select->text(2))) running.push_back({select->text(0), select->text(1)});
+  }
+  if (running.empty()) return std::nullopt;
+  return read(db, running.front());
+}
+
 }  // namespace
 
 std::string_view step_name(Step step) { return k_step_names[static_cast<int>(step)]; }
@@ -160,6 +177,10 @@ Result<ReleaseStore> ReleaseStore::open(const std::filesystem::path& database) {
 
 Result<std::optional<ReleaseRecord>> ReleaseStore::get(const ReleaseKey& key) { return read(registry_.database(), key); }
 
+Result<std::optional<ReleaseRecord>> ReleaseStore::running_elsewhere(const std::string& owner) {
+  return running_other(registry_.database(), owner);
+}
+
 Result<ReleaseRecord> ReleaseStore::claim(const ReleaseKey& key, const std::string& environment,
                                           const std::string& owner) {
   models::Database& db = registry_.database();
@@ -168,12 +189,15 @@ Result<ReleaseRecord> ReleaseStore::claim(const ReleaseKey& key, const std::stri
   auto existing = read(db, key);
   if (!existing) return std::unexpected(existing.error());
   if (*existing && (*existing)->status == ReleaseStatus::succeeded) return **existing;
-  if (*existing && (*existing)->status == ReleaseStatus::running && (*existing)->owner != owner &&
-      may_be_running((*existing)->owner))
+  auto other = running_other(db, owner);
+  if (!other) return std::unexpected(other.error());
+  if (*other) {
+    const ReleaseRecord& running = **other;
     return fail(Errc::precondition,
-                fmt::format("release {} of commit {} is running in process {} (since {})", key.version,
-                            key.commit.substr(0, 12), (*existing)->owner, (*existing)->started_at),
-                "wait for it to finish, then run mlctl release again to see its result");
+                fmt::format("release {} of commit {} is running in process {} (since {})", running.key.version,
+                            running.key.commit.substr(0, 12), running.owner, running.started_at),
+                "wait for it to finish, then run mlctl release again");
+  }
   std::string now = models::now_text();
   auto write = *existing ? db.prepare("UPDATE releases SET status = 'running', owner = ?, environment = ?, "
                                       "finished_at = NULL WHERE version = ? AND git_commit = ?")

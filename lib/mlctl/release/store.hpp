@@ -65,10 +65,14 @@ public:
   // The release of `key`, if one was ever started.
   Result<std::optional<ReleaseRecord>> get(const ReleaseKey& key);
 
+  // A release (of any key) that another live process runs now, if any.
+  Result<std::optional<ReleaseRecord>> running_elsewhere(const std::string& owner);
+
   // Takes the release of `key` for `owner` and returns it as recorded: new (running, no steps),
   // finished before (as it was: the caller has nothing to do when it succeeded), or failed,
-  // partial or abandoned by a process that is gone (running again, its succeeded steps kept). precondition
-  // when a live process on this host runs it now, naming that process.
+  // partial or abandoned by a process that is gone (running again, its succeeded steps kept).
+  // precondition when another live process runs a release, of this key or another (one release at
+  // a time per database), naming that process.
   Result<ReleaseRecord> claim(const ReleaseKey& key, const std::string& environment, const std::string& owner);
 
   // Records a step's outcome (again: a failed step that succeeds on a re-run replaces it).

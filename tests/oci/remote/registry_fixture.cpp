@@ -44,10 +44,11 @@ std::string config_yaml(const std::filesystem::path& storage, int port, const st
 
 }  // namespace
 
-RegistryServer::RegistryServer(std::optional<Htpasswd> auth) : storage_(dir_ / "storage") {
+RegistryServer::RegistryServer(std::optional<Htpasswd> auth) : auth_(std::move(auth)), storage_(dir_ / "storage") {
   std::filesystem::create_directories(storage_);
   for (int attempt = 1;; ++attempt) {
-    start(auth);
+    port_ = 0;  // a fresh free port each attempt
+    start(auth_);
     if (wait_until_ready()) return;
     stop();
     if (attempt == k_start_attempts)
@@ -56,6 +57,13 @@ RegistryServer::RegistryServer(std::optional<Htpasswd> auth) : storage_(dir_ / "
 }
 
 RegistryServer::~RegistryServer() { stop(); }
+
+void RegistryServer::restart() {
+  stop();
+  start(auth_);
+  if (!wait_until_ready())
+    throw std::runtime_error("docker-registry did not answer again on " + host() + "; its log:\n" + log());
+}
 
 std::string RegistryServer::log() const { return dir_.read("registry.log"); }
 
@@ -66,7 +74,7 @@ void RegistryServer::start(const std::optional<Htpasswd>& auth) {
     if (!made.ok()) throw std::runtime_error("htpasswd (apache2-utils) failed: " + made.err);
     htpasswd = dir_.write("htpasswd", made.out);
   }
-  port_ = free_port();
+  if (port_ == 0) port_ = free_port();
   auto config = dir_.write("config.yml", config_yaml(storage_, port_, htpasswd));
   int log_fd = ::open((dir_ / "registry.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   posix_spawn_file_actions_t actions;

@@ -33,12 +33,18 @@ public:
   const std::filesystem::path& storage() const { return storage_; }
   std::string log() const;
 
+  // Stops the registry (connections are then refused), and starts it again on the same port with
+  // the same storage: a registry that goes away in the middle of a release and comes back.
+  void stop_serving() { stop(); }
+  void restart();
+
 private:
   void start(const std::optional<Htpasswd>& auth);
   bool wait_until_ready();
   void stop();
 
   TempDir dir_;
+  std::optional<Htpasswd> auth_;
   std::filesystem::path storage_;
   int port_ = 0;
   pid_t pid_ = -1;

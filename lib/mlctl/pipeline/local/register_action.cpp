@@ -38,7 +38,7 @@ Result<models::NewVersion> new_version(const RegisterRequest& request, const Reg
     if (!metrics) return std::unexpected(metrics.error());
     version.metrics = std::move(*metrics);
   }
-  auto lineage = models::collect_lineage(request.project_root, {.run = request.run_id});
+  auto lineage = models::collect_lineage(request.project_root, {.image = location.image, .run = request.run_id});
   if (!lineage) return std::unexpected(lineage.error());
   version.lineage = std::move(*lineage);
   if (!request.git_commit.empty() && !version.lineage.contains("git"))

@@ -17,6 +17,7 @@ struct RegistryLocation {
   std::string artifacts{};           // a models::open_artifact_store location; empty: the local store
   std::string model{};               // what `uses: register` registers when `with` names no model
   std::string flavor = "generic";
+  std::string image{};               // REF@DIGEST the model is served with (a release's build), recorded in its lineage
 };
 
 // One `uses: register` step, its `with` rendered.

@@ -182,6 +182,7 @@ Result<std::string> Scheduler::key_of(size_t step) {
   if (spec.kind == StepKind::uses) {
     const RegistryLocation& registry = options_.registry;
     material["registry"] = {registry.database.string(), registry.artifacts, registry.model, registry.flavor};
+    if (!registry.image.empty()) material["registry"].push_back(registry.image);  // keeps older keys as they were
   }
   return step_key(material);
 }

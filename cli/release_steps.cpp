@@ -1,0 +1,316 @@
+#include "release_steps.hpp"
+
+#include "build_project.hpp"
+#include "deploy_render.hpp"
+#include "pipeline_commands.hpp"
+
+#include <mlctl/core/fs.hpp>
+#include <mlctl/deploy/k8s.hpp>
+#include <mlctl/git/commit.hpp>
+#include <mlctl/git/push.hpp>
+#include <mlctl/git/tag.hpp>
+#include <mlctl/models/filter.hpp>
+#include <mlctl/models/lineage.hpp>
+
+#include <map>
+
+#include <fmt/format.h>
+
+namespace mlctl::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using release::Step;
+
+std::string short_commit(const std::string& id) { return id.substr(0, 7); }
+
+// A string an earlier step put out; precondition naming the step when it has not run.
+Result<std::string> earlier_value(const nlohmann::json& earlier, Step step, const char* key, Step needed_by) {
+  std::string name(release::step_name(step));
+  if (earlier.contains(name) && earlier[name].contains(key) && earlier[name][key].is_string())
+    return earlier[name][key].get<std::string>();
+  return fail(Errc::precondition,
+              fmt::format("the {} step needs the {} step's {}, and that step has not succeeded for this release",
+                          release::step_name(needed_by), name, key),
+              fmt::format("run the release with the {} step (leave it in --only)", name));
+}
+
+nlohmann::json build(Context& context, const ReleaseFlags& flags, const ReleaseSetup& setup) {
+  if (!setup.project.image)
+    throw Fatal{Error(Errc::precondition, "mlctl.yaml has no image section: a release builds and pushes the image",
+                      "add image.repository and image.base, or release without the build step (--only)")};
+  BuildFlags build;
+  build.push = true;
+  build.insecure = flags.insecure;
+  build.registry_db = flags.registry_db;
+  BuiltProject built = build_project(context, build);
+  return {{"image", built.references.front()}, {"digest", built.digest}, {"references", built.references}};
+}
+
+nlohmann::json train(Context& context, const ReleaseFlags& flags, const ReleaseSetup& setup,
+                     const nlohmann::json& earlier) {
+  if (setup.pipeline_file.empty())
+    throw Fatal{Error(Errc::precondition, "mlctl.yaml names no pipeline to train with",
+                      "add one under pipelines (release.pipeline picks one when there are several)")};
+  std::string image = unwrap(earlier_value(earlier, Step::build, "image", Step::train));
+  PipelineFlags pipeline;
+  pipeline.registry.database = flags.registry_db;
+  pipeline.image = image;
+  LocalRun local = run_locally(context, setup.pipeline_file, pipeline, image);
+  const pipeline::RunRecord& run = local.run;
+  if (run.status != pipeline::RunStatus::succeeded) {
+    std::vector<std::string> failed;
+    for (const auto& step : run.steps)
+      if (step.status == pipeline::StepStatus::failed) failed.push_back(fmt::format("{}: {}", step.name, step.message));
+    throw Fatal{Error(Errc::failed,
+                      fmt::format("run {} of pipeline {} {}{}", run.id, setup.pipeline_name,
+                                  pipeline::status_name(run.status),
+                                  failed.empty() ? "" : fmt::format(" ({})", fmt::join(failed, "; "))),
+                      fmt::format("its logs: {}", core::display_path(local.directory)))};
+  }
+  return {{"run_id", run.id}, {"pipeline", setup.pipeline_name}, {"directory", local.directory.string()}};
+}
+
+// The version the training run's `uses: register` step registered (its lineage names the run).
+nlohmann::json register_model(const ReleaseSetup& setup, const nlohmann::json& earlier) {
+  std::string run = unwrap(earlier_value(earlier, Step::train, "run_id", Step::register_model));
+  models::Registry registry = open_registry(setup.registry);
+  for (const auto& model : unwrap(registry.list_models())) {
+    for (const auto& version : unwrap(registry.list_versions({.name = model.name, .limit = 50}))) {
+      if (version.lineage.value("run", "") != run) continue;
+      return {{"model", version.name},
+              {"version", version.version},
+              {"artifact_digest", version.artifact.digest},
+              {"image", version.lineage.value("image", "")}};
+    }
+  }
+  throw Fatal{Error(Errc::precondition,
+                    fmt::format("run {} of pipeline {} registered no model version", run, setup.pipeline_name),
+                    "a release registers what the pipeline's `uses: register` step makes: add one "
+                    "(man mlctl-pipeline)")};
+}
+
+}  // namespace
+
+models::Gate release_gate(const core::Project& project) {
+  const core::GateConfig& config = project.release.gate;
+  models::Gate gate{.require = {}, .better_than = config.better_than, .on = config.on};
+  for (const auto& condition : config.require) {
+    auto parsed = models::parse_filter(condition.value);
+    if (!parsed)
+      throw Fatal{std::move(parsed.error().context(fmt::format("{}:{}:{}: release.gate.require",
+                                                               core::display_path(project.file), condition.line,
+                                                               condition.column)))};
+    gate.require.insert(gate.require.end(), parsed->begin(), parsed->end());
+  }
+  return gate;
+}
+
+namespace {
+
+nlohmann::json gate(const ReleaseSetup& setup, const nlohmann::json& earlier) {
+  const core::GateConfig& config = setup.project.release.gate;
+  models::Gate gate = release_gate(setup.project);
+  nlohmann::json require = nlohmann::json::array();
+  for (const auto& condition : config.require) require.push_back(condition.value);
+  const nlohmann::json& registered = earlier.value("register", nlohmann::json::object());
+  if (!registered.contains("version"))
+    unwrap(earlier_value(earlier, Step::register_model, "model", Step::gate));  // names what is missing
+  std::string model = registered["model"].get<std::string>();
+  std::int64_t version = registered["version"].get<std::int64_t>();
+  models::Registry registry = open_registry(setup.registry);
+  const release::ReleaseKey& key = setup.decision.plan.key;
+  auto moved = unwrap(registry.promote(
+      model, version, config.promote_to, gate,
+      {.actor = models::default_actor(core::process_env()),
+       .reason = fmt::format("release {} of commit {}", key.version, short_commit(key.commit))}));
+  nlohmann::json output = {{"alias", config.promote_to}, {"model", model}, {"version", version},
+                           {"require", require},        {"passed", true}};
+  output["previous"] = moved.old_version ? nlohmann::json(*moved.old_version) : nlohmann::json(nullptr);
+  if (!config.better_than.empty()) output["better_than"] = fmt::format("{} on {}", config.better_than, config.on);
+  return output;
+}
+
+nlohmann::json render(Context& context, const ReleaseFlags& flags, const ReleaseSetup& setup,
+                      const nlohmann::json& earlier) {
+  const nlohmann::json& registered = earlier.value("register", nlohmann::json::object());
+  if (!registered.contains("version"))
+    unwrap(earlier_value(earlier, Step::register_model, "model", Step::render));
+  DeployPlace place = deploy_place(context, flags.registry_db, setup.decision.environment.name, flags.tool_image);
+  models::Registry registry = open_registry(place.registry);
+  deploy::ServedModel model = served_model(
+      place, registry,
+      fmt::format("{}@{}", registered["model"].get<std::string>(), registered["version"].get<std::int64_t>()));
+  auto objects = unwrap(deploy::render_direct(model));
+  ModelManifest manifest{.model = model.model, .yaml = deploy::manifest_yaml(objects)};
+  ManifestFiles files = write_manifests({.path = setup.manifests.string() + "/",
+                                         .environment = place.environment.name,
+                                         .namespace_name = place.environment.namespace_name},
+                                        std::span(&manifest, 1), false);
+  return {{"directory", setup.manifests.string()}, {"files", files.files}, {"objects", objects.size()},
+          {"image", model.image}};
+}
+
+nlohmann::json tag(const ReleaseFlags& flags, const ReleaseSetup& setup, const nlohmann::json& earlier) {
+  const release::ReleaseKey& key = setup.decision.plan.key;
+  std::string message = fmt::format("{} {}", setup.project.name, key.version);
+  if (auto registered = earlier.value("register", nlohmann::json::object()); registered.contains("version"))
+    message += fmt::format("\n\nmodel {} version {}\nimage {}", registered["model"].get<std::string>(),
+                           registered["version"].get<std::int64_t>(), registered.value("image", ""));
+  auto tagged = unwrap(git::create_tag(setup.repo.workdir, setup.decision.tag, key.commit, message));
+  if (flags.push) unwrap(git::push_tag(setup.repo.workdir, setup.decision.tag));
+  return {{"tag", setup.decision.tag},
+          {"commit", tagged.commit},
+          {"created", tagged.outcome == git::TagOutcome::created},
+          {"pushed", flags.push}};
+}
+
+// The regular files under `dir`, by path relative to it.
+std::map<std::string, std::string> files_under(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return files;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (entry.is_symlink() || !entry.is_regular_file()) continue;
+    files[entry.path().lexically_relative(dir).generic_string()] = unwrap(core::read_file(entry.path()));
+  }
+  return files;
+}
+
+// The GitOps folder as the release leaves it: its files as they are, the environment's overlay
+// replaced by the rendered one, and the base kept (mlctl writes it only when there is none).
+std::map<std::string, std::string> gitops_files(const fs::path& folder, const ReleaseSetup& setup) {
+  std::map<std::string, std::string> rendered = files_under(setup.manifests);
+  if (rendered.empty())
+    throw Fatal{Error(Errc::precondition,
+                      fmt::format("nothing is rendered in {}", core::display_path(setup.manifests)),
+                      "run the release with the render step (leave it in --only)")};
+  std::string overlay = fmt::format("overlays/{}/", setup.decision.environment.name);
+  std::map<std::string, std::string> files = files_under(folder);
+  std::erase_if(files, [&](const auto& file) { return file.first.starts_with(overlay); });
+  for (auto& [path, content] : rendered) {
+    if (path.starts_with("base/") && files.contains(path)) continue;
+    files[path] = std::move(content);
+  }
+  return files;
+}
+
+nlohmann::json commit(const ReleaseFlags& flags, const ReleaseSetup& setup, const nlohmann::json& earlier) {
+  if (!setup.gitops_root)
+    return {{"committed", false}, {"directory", setup.manifests.string()}};
+  const core::GitOpsConfig& gitops = *setup.project.release.gitops;
+  const release::ReleaseKey& key = setup.decision.plan.key;
+  std::string message = fmt::format("{} {} for {}", setup.project.name, key.version, setup.decision.environment.name);
+  if (auto registered = earlier.value("register", nlohmann::json::object()); registered.contains("version"))
+    message += fmt::format(": model {} version {}\n\nimage {}", registered["model"].get<std::string>(),
+                           registered["version"].get<std::int64_t>(), registered.value("image", ""));
+  message += fmt::format("\nsource commit {}{}", key.commit,
+                         setup.repo.remote_url ? fmt::format(" of {}", *setup.repo.remote_url) : "");
+  auto files = gitops_files(*setup.gitops_root / gitops.dir, setup);
+  auto made = unwrap(git::commit_files(*setup.gitops_root, gitops.dir, files, message));
+  auto state = unwrap(git::repo_state(*setup.gitops_root));
+  if (flags.push) {
+    if (!state.branch)
+      throw Fatal{Error(Errc::precondition,
+                        fmt::format("the GitOps repository {} has a detached HEAD: no branch to push",
+                                    setup.gitops_root->string()),
+                        "check out its branch there")};
+    unwrap(git::push(*setup.gitops_root, *state.branch));
+  }
+  return {{"committed", true},
+          {"repository", setup.gitops_root->string()},
+          {"dir", gitops.dir},
+          {"commit", made ? nlohmann::json(*made) : nlohmann::json(nullptr)},
+          {"head", state.commit.value_or("")},
+          {"branch", state.branch.value_or("")},
+          {"pushed", flags.push}};
+}
+
+}  // namespace
+
+Result<nlohmann::json> run_release_step(Context& context, const ReleaseFlags& flags, const ReleaseSetup& setup,
+                                        Step step, const nlohmann::json& earlier) {
+  try {
+    switch (step) {
+      case Step::build: return build(context, flags, setup);
+      case Step::train: return train(context, flags, setup, earlier);
+      case Step::register_model: return register_model(setup, earlier);
+      case Step::gate: return gate(setup, earlier);
+      case Step::render: return render(context, flags, setup, earlier);
+      case Step::tag: return tag(flags, setup, earlier);
+      case Step::commit: return commit(flags, setup, earlier);
+    }
+    return fail(Errc::invalid, "unknown release step");
+  } catch (Fatal& fatal) {
+    return std::unexpected(std::move(fatal.error));
+  }
+}
+
+std::string step_plan(const ReleaseFlags& flags, const ReleaseSetup& setup, Step step) {
+  const core::Project& project = setup.project;
+  const release::ReleaseKey& key = setup.decision.plan.key;
+  switch (step) {
+    case Step::build:
+      return project.image ? fmt::format("build the image and push it to {}:{}", project.image->repository, key.version)
+                           : "build the image (mlctl.yaml has no image section: it will fail)";
+    case Step::train:
+      return setup.pipeline_file.empty()
+                 ? "train (mlctl.yaml names no pipeline: it will fail)"
+                 : fmt::format("run pipeline {} ({}) on this machine with the image", setup.pipeline_name,
+                               core::display_path(setup.pipeline_file));
+    case Step::register_model:
+      return "take the model version the run registered, its lineage naming the commit, the image and the run";
+    case Step::gate: {
+      const core::GateConfig& gate = project.release.gate;
+      std::vector<std::string> conditions;
+      for (const auto& condition : gate.require) conditions.push_back(condition.value);
+      if (!gate.better_than.empty()) conditions.push_back(fmt::format("beats {} on {}", gate.better_than, gate.on));
+      return fmt::format("promote it to {}{}", gate.promote_to,
+                         conditions.empty() ? "" : fmt::format(" if {}", fmt::join(conditions, " and ")));
+    }
+    case Step::render:
+      return fmt::format("render its Kubernetes manifests for {} (namespace {}) into {}", setup.decision.environment.name,
+                         setup.decision.environment.namespace_name, core::display_path(setup.manifests));
+    case Step::tag:
+      return fmt::format("tag commit {} as {}{}", short_commit(key.commit), setup.decision.tag,
+                         flags.push ? " and push the tag" : "");
+    case Step::commit:
+      if (!setup.gitops_root) return "keep the manifests there (mlctl.yaml has no release.gitops)";
+      return fmt::format("commit them to {} in {}{}", project.release.gitops->dir, setup.gitops_root->string(),
+                         flags.push ? " and push" : "");
+  }
+  return {};
+}
+
+std::string step_summary(Step step, const nlohmann::json& output) {
+  auto text = [&](const char* key) { return output.contains(key) ? output[key].dump() : std::string("?"); };
+  auto string = [&](const char* key) { return output.value(key, std::string("?")); };
+  switch (step) {
+    case Step::build: return string("image");
+    case Step::train: return fmt::format("run {} of {}", string("run_id"), string("pipeline"));
+    case Step::register_model: return fmt::format("{} version {}", string("model"), text("version"));
+    case Step::gate:
+      return fmt::format("{} -> version {}{}", string("alias"), text("version"),
+                         output.value("previous", nlohmann::json()).is_number()
+                             ? fmt::format(" (was {})", text("previous"))
+                             : "");
+    case Step::render:
+      return fmt::format("{} ({} files)", core::display_path(string("directory")),
+                         output.value("files", nlohmann::json::array()).size());
+    case Step::tag:
+      return fmt::format("{} at {}{}{}", string("tag"), string("commit").substr(0, 7),
+                         output.value("created", false) ? "" : " (there already)",
+                         output.value("pushed", false) ? ", pushed" : "");
+    case Step::commit:
+      if (!output.value("committed", false))
+        return fmt::format("manifests kept in {} (no release.gitops)", core::display_path(string("directory")));
+      return fmt::format("{} in {}: {}{}", string("dir"), string("repository"),
+                         output["commit"].is_string() ? "commit " + output["commit"].get<std::string>().substr(0, 7)
+                                                      : std::string("nothing changed"),
+                         output.value("pushed", false) ? ", pushed" : "");
+  }
+  return {};
+}
+
+}  // namespace mlctl::cli

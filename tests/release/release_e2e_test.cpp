@@ -1,0 +1,246 @@
+// `mlctl release` end to end: a real git repository with the hook installed, the real Debian
+// docker-registry, the local pipeline runner, the SQLite registry and a GitOps repository. A merge
+// of a version bump into main releases everything; nothing else releases anything; a failure in
+// the middle is continued, not redone.
+#include <build/e2e/e2e_fixture.hpp>
+#include <git/git_cli.hpp>
+#include <oci/remote/registry_fixture.hpp>
+#include <support/temp_dir.hpp>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace mlctl::test {
+namespace {
+
+namespace fs = std::filesystem;
+using e2e::Json;
+
+class ReleaseE2eTest : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    suite_dir_ = new TempDir();
+    busybox_ = e2e::make_base_layout("busybox", suite_dir_->path());
+  }
+  static void TearDownTestSuite() {
+    delete suite_dir_;
+    suite_dir_ = nullptr;
+  }
+
+  // A project from the generic template (a shell-only pipeline whose last step registers the
+  // model) releasing to a GitOps repository beside it, committed on main with the hook installed.
+  void SetUp() override {
+    ASSERT_FALSE(busybox_.empty());
+    git(dir_.path(), {"init", "-q", "-b", "main", "gitops"});
+    git(gitops_, {"commit", "-q", "--allow-empty", "-m", "the GitOps repository"});
+    auto made = mlctl({"init", "app", "--template", "generic"}, dir_.path());
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    std::ofstream(app_ / "mlctl.yaml", std::ios::app) << "release:\n  gitops: {repo: ../gitops, dir: deploy}\n";
+    git(app_, {"init", "-q", "-b", "main"});
+    git(app_, {"add", "-A"});
+    git(app_, {"commit", "-q", "-m", "app 0.1.0"});
+    auto hooked = mlctl({"hook", "install"});
+    ASSERT_EQ(hooked.exit_code, 0) << hooked.err;
+  }
+
+  std::map<std::string, std::string> env() const {
+    auto vars = git_env();
+    vars["MLCTL_REGISTRY"] = registry_.host();
+    vars["MLCTL_BASE_IMAGE"] = "oci:" + busybox_.string() + ":1";
+    vars["MLCTL_CACHE_DIR"] = (dir_ / "cache").string();
+    return vars;
+  }
+  core::Completed mlctl(const std::vector<std::string>& args, const fs::path& cwd) const {
+    std::vector<std::string> argv{MLCTL_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return e2e::run(argv, cwd, env());
+  }
+  core::Completed mlctl(const std::vector<std::string>& args) const { return mlctl(args, app_); }
+  std::string git(const fs::path& repo, const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{"git"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto done = e2e::run(argv, repo, env());
+    EXPECT_EQ(done.exit_code, 0) << "git " << args.front() << ": " << done.err;
+    if (done.out.ends_with('\n')) done.out.pop_back();
+    return done.out;
+  }
+
+  // On a feature branch: set the version (if given) and change README.md; merge it into `into`
+  // with a merge commit, which runs the hook (MLCTL_HOOK_WAIT=1: the test waits for the release).
+  std::string merge_feature(const std::string& name, const std::string& version, const std::string& into = "main") {
+    git(app_, {"checkout", "-q", "-b", name, into});
+    if (!version.empty()) {
+      std::string text = e2e::read_file(app_ / "mlctl.yaml");
+      text.replace(text.find("version: "), text.find('\n', text.find("version: ")) - text.find("version: "),
+                   "version: " + version);
+      std::ofstream(app_ / "mlctl.yaml") << text;
+    }
+    std::ofstream(app_ / "README.md", std::ios::app) << name << "\n";
+    git(app_, {"commit", "-q", "-am", name});
+    git(app_, {"checkout", "-q", into});
+    git(app_, {"merge", "-q", "--no-ff", "-m", "Merge " + name, name});
+    return git(app_, {"rev-parse", "HEAD"});
+  }
+
+  // The release record of the last release, as `mlctl -o json release` prints it (a re-run,
+  // which does nothing).
+  Json record() const {
+    auto shown = mlctl({"-o", "json", "release"});
+    EXPECT_EQ(shown.exit_code, 0) << shown.err;
+    return Json::parse(shown.out, nullptr, false);
+  }
+  // The versions of the model `app` registered so far (none before the first: exit 3).
+  Json model_versions() const {
+    auto listed = mlctl({"-o", "json", "model", "list", "app"});
+    if (listed.exit_code == 3 && listed.err.starts_with("mlctl: error: no model 'app'")) return Json::array();
+    EXPECT_EQ(listed.exit_code, 0) << listed.err;
+    return Json::parse(listed.out, nullptr, false);
+  }
+  std::string release_log() const { return e2e::read_file(app_ / ".mlctl/release.log"); }
+
+  static TempDir* suite_dir_;
+  static fs::path busybox_;
+
+  RegistryServer registry_;
+  TempDir dir_;
+  fs::path app_ = dir_ / "app";
+  fs::path gitops_ = dir_ / "gitops";
+};
+
+TempDir* ReleaseE2eTest::suite_dir_ = nullptr;
+fs::path ReleaseE2eTest::busybox_;
+
+TEST_F(ReleaseE2eTest, AMergedBumpReleasesEverythingOnceAndNothingElseReleases) {
+  std::string merge = merge_feature("bump", "0.2.0");
+  ASSERT_NE(release_log().find("app 0.2.0 release succeeded (commit " + merge.substr(0, 7) + ") to prod"),
+            std::string::npos)
+      << release_log();
+
+  // The image: pushed under the version and the short merge commit, its digest the record's.
+  Json release = record();
+  EXPECT_EQ(release["released"], true);
+  EXPECT_EQ(release["status"], "succeeded");
+  EXPECT_EQ(release["version"], "0.2.0");
+  EXPECT_EQ(release["commit"], merge);
+  EXPECT_EQ(release["environment"], "prod");
+  EXPECT_EQ(e2e::registry_tags(registry_.storage(), "app"), (std::vector<std::string>{"0.2.0", merge.substr(0, 7)}));
+  std::string digest = release["digest"].get<std::string>();
+  Json inspected = e2e::skopeo_json({"inspect", "--tls-verify=false", "docker://" + registry_.host() + "/app:0.2.0"},
+                                    app_);
+  EXPECT_EQ(inspected["Digest"], digest);
+  EXPECT_EQ(inspected["Labels"]["org.opencontainers.image.revision"], merge);
+  std::string image = registry_.host() + "/app:0.2.0@" + digest;
+  EXPECT_EQ(release["image"], image);
+
+  // The pipeline ran, and its model version records the merge commit, the image and the run.
+  auto run = mlctl({"-o", "json", "pipeline", "show", release["run_id"].get<std::string>()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Json::parse(run.out)["status"], "succeeded");
+  EXPECT_EQ(release["model"], "app");
+  EXPECT_EQ(release["model_version"], 1);
+  auto shown = mlctl({"-o", "json", "model", "show", "app@1"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  Json version = Json::parse(shown.out);
+  EXPECT_EQ(version["lineage"]["git"]["commit"], merge);
+  EXPECT_EQ(version["lineage"]["git"]["dirty"], false);
+  EXPECT_EQ(version["lineage"]["image"], image);
+  EXPECT_EQ(version["lineage"]["run"], release["run_id"]);
+  EXPECT_EQ(version["aliases"], Json::array({"production"})) << "the gate promoted it";
+  EXPECT_EQ(release["gate"]["passed"], true);
+
+  // The manifests: rendered, committed to the GitOps repository (its only new commit), naming
+  // the image by digest; the tag at the merge commit; the project's branch left as it was.
+  EXPECT_EQ(release["manifests"].size(), 3u);
+  EXPECT_EQ(git(gitops_, {"rev-list", "--count", "HEAD"}), "2");
+  EXPECT_EQ(git(gitops_, {"log", "-1", "--format=%s"}), "app 0.2.0 for prod: model app version 1");
+  EXPECT_EQ(git(gitops_, {"ls-tree", "-r", "--name-only", "HEAD"}),
+            "deploy/base/kustomization.yaml\ndeploy/overlays/prod/app.yaml\ndeploy/overlays/prod/kustomization.yaml");
+  std::string deployment = git(gitops_, {"show", "HEAD:deploy/overlays/prod/app.yaml"});
+  EXPECT_NE(deployment.find("image: " + image), std::string::npos) << deployment;
+  EXPECT_NE(deployment.find("namespace: ml-prod"), std::string::npos);
+  EXPECT_EQ(release["gitops"]["commit"], git(gitops_, {"rev-parse", "HEAD"}));
+  EXPECT_EQ(release["tag"], "v0.2.0");
+  EXPECT_EQ(git(app_, {"rev-parse", "v0.2.0^{commit}"}), merge);
+  EXPECT_EQ(git(app_, {"rev-parse", "HEAD"}), merge);
+  EXPECT_EQ(git(app_, {"status", "--porcelain"}), "");
+
+  // Again on the same commit: nothing is done.
+  auto again = mlctl({"release"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out.substr(0, again.out.find('\n')),
+            "app 0.2.0 was released before: succeeded (commit " + merge.substr(0, 7) + ") to prod at " +
+                release["finished_at"].get<std::string>());
+  EXPECT_EQ(model_versions().size(), 1u);
+  EXPECT_EQ(git(gitops_, {"rev-list", "--count", "HEAD"}), "2");
+
+  // A merge without a bump, then a bump merged into another branch: neither releases.
+  merge_feature("docs", "");
+  EXPECT_NE(release_log().find("nothing to release: version 0.2.0 was not bumped since"), std::string::npos)
+      << release_log();
+  git(app_, {"branch", "staging", "main"});
+  merge_feature("bump-on-staging", "0.3.0", "staging");
+  auto tags = git(app_, {"tag", "--list"});
+  EXPECT_EQ(tags, "v0.2.0");
+  EXPECT_EQ(model_versions().size(), 1u);
+  EXPECT_EQ(git(gitops_, {"rev-list", "--count", "HEAD"}), "2");
+  EXPECT_EQ(e2e::registry_tags(registry_.storage(), "app"), (std::vector<std::string>{"0.2.0", merge.substr(0, 7)}));
+  EXPECT_EQ(release_log().find("0.3.0"), std::string::npos) << "the hook ran no release on staging";
+}
+
+TEST_F(ReleaseE2eTest, AFailedStepIsContinuedByTheNextRunNotRedone) {
+  // Run by hand here, each run checked; the hook would run the first one.
+  ASSERT_EQ(mlctl({"hook", "uninstall"}).exit_code, 0);
+  // The registry goes away: the build fails, and nothing after it runs.
+  registry_.stop_serving();
+  std::string merge = merge_feature("bump", "0.2.0");
+  auto failed = mlctl({"-o", "json", "release"});
+  ASSERT_EQ(failed.exit_code, 5) << failed.out << failed.err;
+  Json first = Json::parse(failed.out.substr(0, failed.out.rfind("\n{")), nullptr, false);
+  ASSERT_TRUE(first.is_object()) << failed.out;
+  EXPECT_EQ(first["status"], "failed");
+  ASSERT_EQ(first["steps"].size(), 1u);
+  EXPECT_EQ(first["steps"][0]["step"], "build");
+  EXPECT_EQ(first["steps"][0]["status"], "failed");
+  EXPECT_EQ(model_versions().size(), 0u);
+
+  // It comes back, but the training data's source fails (a `seq` that exits 3 comes first on
+  // PATH): the build is done and stays done.
+  registry_.restart();
+  auto vars = env();
+  vars["PATH"] = (dir_ / "bin").string() + ":" + std::getenv("PATH");
+  fs::create_directories(dir_ / "bin");
+  {
+    std::ofstream seq(dir_ / "bin" / "seq");
+    seq << "#!/bin/sh\necho 'seq: the data source is down' >&2\nexit 3\n";
+  }
+  fs::permissions(dir_ / "bin" / "seq", fs::perms(0755));
+  std::vector<std::string> argv{MLCTL_BINARY, "-o", "json", "release"};
+  auto second = e2e::run(argv, app_, vars);
+  ASSERT_EQ(second.exit_code, 1) << second.out << second.err;
+  EXPECT_NE(second.err.find("train: failed: run "), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find(" of pipeline train failed (prepare: exited with code 3)"), std::string::npos) << second.err;
+  Json middle = Json::parse(second.out.substr(0, second.out.rfind("\n{")), nullptr, false);
+  ASSERT_TRUE(middle.is_object()) << second.out;
+  EXPECT_EQ(middle["steps"][0]["status"], "succeeded");
+  EXPECT_EQ(middle["steps"][1]["step"], "train");
+  EXPECT_EQ(middle["steps"][1]["status"], "failed");
+  std::string built_at = middle["steps"][0]["finished_at"];
+  EXPECT_EQ(e2e::registry_tags(registry_.storage(), "app"), (std::vector<std::string>{"0.2.0", merge.substr(0, 7)}));
+
+  // The data source is back: the next run continues at training, and builds nothing again.
+  auto third = mlctl({"-o", "json", "release"});
+  ASSERT_EQ(third.exit_code, 0) << third.out << third.err;
+  EXPECT_NE(third.err.find("build: done before"), std::string::npos) << third.err;
+  Json done = Json::parse(third.out);
+  EXPECT_EQ(done["status"], "succeeded");
+  EXPECT_EQ(done["steps"].size(), 7u);
+  EXPECT_EQ(done["steps"][0]["finished_at"], built_at);
+  EXPECT_EQ(done["model_version"], 1);
+  EXPECT_EQ(model_versions().size(), 1u);
+  EXPECT_EQ(git(app_, {"rev-parse", "v0.2.0^{commit}"}), merge);
+  EXPECT_EQ(git(gitops_, {"rev-list", "--count", "HEAD"}), "2");
+}
+
+}  // namespace
+}  // namespace mlctl::test
