@@ -72,23 +72,36 @@ nlohmann::json train(Context& context, const ReleaseFlags& flags, const ReleaseS
   return {{"run_id", run.id}, {"pipeline", setup.pipeline_name}, {"directory", local.directory.string()}};
 }
 
-// The version the training run's `uses: register` step registered (its lineage names the run).
+// The version the training run's `uses: register` step registered: the one whose lineage names
+// the run, or, when that step was restored from the cache (a run of this release that was
+// interrupted after registering), the one registered for this release's commit and image. So an
+// interrupted release never registers its model twice.
 nlohmann::json register_model(const ReleaseSetup& setup, const nlohmann::json& earlier) {
   std::string run = unwrap(earlier_value(earlier, Step::train, "run_id", Step::register_model));
+  std::string image = earlier.contains("build") ? earlier["build"].value("image", "") : "";
+  const std::string& commit = setup.decision.plan.key.commit;
   models::Registry registry = open_registry(setup.registry);
+  std::optional<models::VersionRecord> found;
   for (const auto& model : unwrap(registry.list_models())) {
-    for (const auto& version : unwrap(registry.list_versions({.name = model.name, .limit = 50}))) {
-      if (version.lineage.value("run", "") != run) continue;
-      return {{"model", version.name},
-              {"version", version.version},
-              {"artifact_digest", version.artifact.digest},
-              {"image", version.lineage.value("image", "")}};
+    for (auto& version : unwrap(registry.list_versions({.name = model.name, .limit = 50}))) {
+      const nlohmann::json& lineage = version.lineage;
+      bool of_run = lineage.value("run", "") == run;
+      bool of_release = lineage.contains("git") && lineage["git"].value("commit", "") == commit &&
+                        lineage.value("image", "") == image;
+      if (of_run || (of_release && !found)) found = std::move(version);
+      if (of_run) break;
     }
   }
-  throw Fatal{Error(Errc::precondition,
-                    fmt::format("run {} of pipeline {} registered no model version", run, setup.pipeline_name),
-                    "a release registers what the pipeline's `uses: register` step makes: add one "
-                    "(man mlctl-pipeline)")};
+  if (!found)
+    throw Fatal{Error(Errc::precondition,
+                      fmt::format("run {} of pipeline {} registered no model version", run, setup.pipeline_name),
+                      "a release registers what the pipeline's `uses: register` step makes: add one "
+                      "(man mlctl-pipeline)")};
+  return {{"model", found->name},
+          {"version", found->version},
+          {"artifact_digest", found->artifact.digest},
+          {"image", found->lineage.value("image", "")},
+          {"run_id", found->lineage.value("run", "")}};
 }
 
 }  // namespace
@@ -121,14 +134,22 @@ nlohmann::json gate(const ReleaseSetup& setup, const nlohmann::json& earlier) {
   std::int64_t version = registered["version"].get<std::int64_t>();
   models::Registry registry = open_registry(setup.registry);
   const release::ReleaseKey& key = setup.decision.plan.key;
+  nlohmann::json output = {{"alias", config.promote_to}, {"model", model}, {"version", version},
+                           {"require", require},        {"passed", true}};
+  if (!config.better_than.empty()) output["better_than"] = fmt::format("{} on {}", config.better_than, config.on);
+  // Promoted by a run of this release that was interrupted before it could record so: the gate
+  // passed then (asked again, the version would have to beat itself).
+  if (auto current = registry.version({.name = model, .version = std::nullopt, .alias = config.promote_to});
+      current && current->version == version) {
+    output["previous"] = nullptr;
+    output["already"] = true;
+    return output;
+  }
   auto moved = unwrap(registry.promote(
       model, version, config.promote_to, gate,
       {.actor = models::default_actor(core::process_env()),
        .reason = fmt::format("release {} of commit {}", key.version, short_commit(key.commit))}));
-  nlohmann::json output = {{"alias", config.promote_to}, {"model", model}, {"version", version},
-                           {"require", require},        {"passed", true}};
   output["previous"] = moved.old_version ? nlohmann::json(*moved.old_version) : nlohmann::json(nullptr);
-  if (!config.better_than.empty()) output["better_than"] = fmt::format("{} on {}", config.better_than, config.on);
   return output;
 }
 

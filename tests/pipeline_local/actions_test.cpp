@@ -70,7 +70,7 @@ protected:
   void SetUp() override {
     std::map<std::string, std::string> env{{"GIT_AUTHOR_NAME", "Ada"}, {"GIT_AUTHOR_EMAIL", "ada@example.com"},
                                            {"GIT_COMMITTER_NAME", "Ada"}, {"GIT_COMMITTER_EMAIL", "ada@example.com"}};
-    dir_.write(".gitignore", ".mlctl/\nran.log\n");
+    dir_.write(".gitignore", ".mlctl/\nran.log\npipeline.yaml\n");  // a clean tree: lineage says dirty: false
     for (auto args : std::vector<std::vector<std::string>>{
              {"git", "init", "-q", "-b", "main"}, {"git", "add", "-A"}, {"git", "commit", "-q", "-m", "start"}})
       ASSERT_EQ(test::run_command(args, dir_.path(), env).exit_code, 0);
@@ -121,6 +121,36 @@ TEST_F(RegisterStepTest, RegistersAVersionWithTheRunAsLineage) {
   auto second = registry->version({.name = "fraud"});
   EXPECT_EQ(second->version, 2);
   EXPECT_EQ(second->lineage["run"], retrained.id);
+}
+
+TEST_F(RegisterStepTest, ARunForAnImageRegistersItsModelOncePerCommitAndImage) {
+  Pipeline pipeline = load(k_register);
+  const std::string image = "127.0.0.1:5000/fraud:1.5.0@sha256:" + std::string(64, 'a');
+  RunOptions release = options();
+  release.registry.image = image;
+  RunRecord first = run(pipeline, release);
+  ASSERT_EQ(first.status, RunStatus::succeeded) << first.steps[1].message;
+  auto registry = models::Registry::open(dir_ / ".mlctl" / "registry.db", models::OpenMode::existing);
+  ASSERT_TRUE(registry);
+  EXPECT_EQ(registry->version({.name = "fraud"})->lineage["image"], image);
+
+  // Run again without the cache (as after a kill between registering and caching): the version
+  // registered for this commit, artifact and image is found, not registered twice.
+  release.cache = UseCache::no;
+  RunRecord again = run(pipeline, release);
+  EXPECT_EQ(statuses(again), (std::vector<std::string>{"train=succeeded", "register=succeeded"}));
+  EXPECT_EQ(observer_.lines.back(), observer_.lines.front());
+  EXPECT_EQ(registry->version({.name = "fraud"})->version, 1);
+  EXPECT_EQ(registry->version({.name = "fraud"})->lineage["run"], first.id);
+
+  // Another image (the next release) registers a new version; so does a run without one.
+  release.registry.image = "127.0.0.1:5000/fraud:1.5.1@sha256:" + std::string(64, 'b');
+  run(pipeline, release);
+  EXPECT_EQ(registry->version({.name = "fraud"})->version, 2);
+  RunOptions plain = options();
+  plain.cache = UseCache::no;
+  run(pipeline, plain);
+  EXPECT_EQ(registry->version({.name = "fraud"})->version, 3);
 }
 
 TEST_F(RegisterStepTest, WithoutAModelNameTheStepFails) {

@@ -2,6 +2,8 @@
 // docker-registry, the local pipeline runner, the SQLite registry and a GitOps repository. A merge
 // of a version bump into main releases everything; nothing else releases anything; a failure in
 // the middle is continued, not redone.
+#include <mlctl/core/process.hpp>
+
 #include <build/e2e/e2e_fixture.hpp>
 #include <git/git_cli.hpp>
 #include <oci/remote/registry_fixture.hpp>
@@ -9,7 +11,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <csignal>
 #include <fstream>
+
+#include <unistd.h>
 
 namespace mlctl::test {
 namespace {
@@ -240,6 +246,79 @@ TEST_F(ReleaseE2eTest, AFailedStepIsContinuedByTheNextRunNotRedone) {
   EXPECT_EQ(model_versions().size(), 1u);
   EXPECT_EQ(git(app_, {"rev-parse", "v0.2.0^{commit}"}), merge);
   EXPECT_EQ(git(gitops_, {"rev-list", "--count", "HEAD"}), "2");
+}
+
+// Starts `mlctl -o json release` (its progress and the pipeline's output on stderr) and kills its
+// whole process group with SIGKILL as soon as a line of stderr holds `marker`. Returns whether it
+// was killed there (false: it ended first, with the stderr it printed in `err`).
+bool kill_release_at(const std::string& marker, const fs::path& cwd, const std::map<std::string, std::string>& env,
+                     std::string& err) {
+  auto child = core::Child::spawn(
+      {.argv = {MLCTL_BINARY, "-o", "json", "release"}, .cwd = cwd, .env = env, .unset_env = {}, .input = {},
+       .timeout = {}});
+  if (!child) {
+    ADD_FAILURE() << child.error().message();
+    return false;
+  }
+  child->close_stdout();  // the record is printed at the end only: nothing to read there
+  char buffer[4096];
+  std::string line;
+  while (true) {
+    ssize_t got = ::read(child->stderr_fd(), buffer, sizeof buffer);
+    if (got <= 0) break;
+    err.append(buffer, static_cast<size_t>(got));
+    if (err.find(marker) != std::string::npos) {
+      child->signal_group(SIGKILL);
+      core::ExitStatus status = child->wait();
+      return status.signal == SIGKILL;
+    }
+  }
+  child->wait();
+  return false;
+}
+
+TEST_F(ReleaseE2eTest, KilledInEveryStepTheNextRunCompletesItExactlyOnce) {
+  ASSERT_EQ(mlctl({"hook", "uninstall"}).exit_code, 0);
+  // A last pipeline step after the registration, which dawdles when SLOW_PUBLISH is set: a kill
+  // there comes after the model was registered and before the release recorded its training.
+  std::ofstream(app_ / "pipelines/train.yaml", std::ios::app)
+      << "  - name: publish\n    needs: [register]\n"
+         "    command: [sh, -c, \"echo published; if [ -n \\\"$SLOW_PUBLISH\\\" ]; then sleep 120; fi\"]\n";
+  git(app_, {"commit", "-q", "-am", "publish step"});
+  std::string merge = merge_feature("bump", "0.2.0");
+  // Killed as each step starts, and in the pipeline's last step: each next run takes the release
+  // over from the dead process and goes on from the step it was in.
+  const std::vector<std::string> markers = {"build: started",  "train: started",  "| published",
+                                            "register: started", "gate: started", "render: started",
+                                            "tag: started",      "commit: started"};
+  for (const auto& marker : markers) {
+    auto vars = env();
+    if (marker == "| published") vars["SLOW_PUBLISH"] = "1";
+    std::string err;
+    ASSERT_TRUE(kill_release_at(marker, app_, vars, err)) << "never reached '" << marker << "':\n" << err;
+  }
+  auto last = mlctl({"-o", "json", "release"});
+  ASSERT_EQ(last.exit_code, 0) << last.err;
+  EXPECT_NE(last.err.find("tag: done before"), std::string::npos) << last.err;
+  Json done = Json::parse(last.out);
+  EXPECT_EQ(done["status"], "succeeded");
+  EXPECT_EQ(done["steps"].size(), 7u);
+
+  // Exactly once: one image under its two tags, one model version (the pipeline's registration
+  // before the kill, found again), one alias move, one tag, one GitOps commit.
+  EXPECT_EQ(e2e::registry_tags(registry_.storage(), "app"), (std::vector<std::string>{"0.2.0", merge.substr(0, 7)}));
+  ASSERT_EQ(model_versions().size(), 1u);
+  EXPECT_EQ(done["model_version"], 1);
+  auto history = mlctl({"-o", "json", "model", "history", "app"});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  std::vector<std::string> actions;
+  for (const auto& entry : Json::parse(history.out)) actions.push_back(entry["action"]);
+  std::ranges::sort(actions);
+  EXPECT_EQ(actions, (std::vector<std::string>{"alias.set", "register"}));
+  EXPECT_EQ(git(app_, {"tag", "--list"}), "v0.2.0");
+  EXPECT_EQ(git(app_, {"rev-parse", "v0.2.0^{commit}"}), merge);
+  EXPECT_EQ(git(gitops_, {"rev-list", "--count", "HEAD"}), "2");
+  EXPECT_EQ(git(app_, {"status", "--porcelain"}), "");
 }
 
 }  // namespace

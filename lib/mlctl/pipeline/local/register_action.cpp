@@ -46,6 +46,26 @@ Result<models::NewVersion> new_version(const RegisterRequest& request, const Reg
   return version;
 }
 
+// A release's training (the location names an image) registers a model once per commit and
+// image: a run that was interrupted after registering, run again, finds its version instead of
+// adding another.
+Result<std::optional<models::VersionRecord>> registered_before(models::Registry& registry,
+                                                               const models::NewVersion& version,
+                                                               const RegistryLocation& location) {
+  const nlohmann::json& lineage = version.lineage;
+  if (location.image.empty() || !lineage.contains("git") || lineage["git"].value("dirty", true)) return std::nullopt;
+  auto versions = registry.list_versions({.name = version.name, .limit = 50});
+  if (!versions && versions.error().code() == Errc::not_found) return std::nullopt;
+  if (!versions) return std::unexpected(versions.error());
+  for (auto& earlier : *versions) {
+    const nlohmann::json& seen = earlier.lineage;
+    if (earlier.artifact.digest == version.artifact.digest && seen.value("image", "") == location.image &&
+        seen.contains("git") && seen["git"].value("commit", "") == lineage["git"].value("commit", ""))
+      return std::move(earlier);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<models::VersionRecord> register_model(const RegisterRequest& request, const RegistryLocation& location) {
@@ -64,6 +84,9 @@ Result<models::VersionRecord> register_model(const RegisterRequest& request, con
   auto artifact = (*store)->put(request.artifact, core::silent_reporter());
   if (!artifact) return std::unexpected(artifact.error());
   version->artifact = std::move(*artifact);
+  auto before = registered_before(*registry, *version, location);
+  if (!before) return std::unexpected(before.error());
+  if (*before) return std::move(**before);
   auto actor = models::default_actor(core::process_env());
   return registry->register_version(*version, {.actor = actor, .reason = fmt::format("pipeline run {}", request.run_id)});
 }

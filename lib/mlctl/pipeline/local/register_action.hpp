@@ -36,7 +36,9 @@ struct RegisterRequest {
 
 // Stores the artifact (models::ArtifactStore::put) and registers it as the model's next version,
 // with the metrics, the run's params, a `pipeline` tag and a lineage naming the run and the git
-// commit (models::collect_lineage). Fails (invalid) on a bad model name or metrics file, and
+// commit (models::collect_lineage). With an image in the location (a release's training), a version
+// of the same artifact, commit and image registered before is returned instead of a new one.
+// Fails (invalid) on a bad model name or metrics file, and
 // (precondition) when there is no database or no model name.
 Result<models::VersionRecord> register_model(const RegisterRequest& request, const RegistryLocation& location);
 
