@@ -1,5 +1,7 @@
 #include "local_run_test.hpp"
 
+#include <support/run.hpp>
+
 #include <thread>
 
 namespace mlctl::pipeline {
@@ -256,6 +258,75 @@ TEST_F(FailureTest, MissingProgramFailsTheStep) {
   RunRecord record = run(pipeline);
   EXPECT_EQ(record.steps[0].status, StepStatus::failed);
   EXPECT_EQ(record.steps[0].message, "cannot run 'mlctl-no-such-program': No such file or directory");
+}
+
+TEST_F(FailureTest, AStepKilledByASignalFailsNamingTheSignal) {
+  Pipeline pipeline = load(R"(name: p
+steps:
+  - name: killed
+    command: [sh, -c, "echo before; kill -SEGV $$"]
+  - name: other
+    command: [sh, -c, "echo other >> ran.log"]
+)");
+  RunRecord record = run(pipeline);
+  EXPECT_EQ(record.status, RunStatus::failed);
+  EXPECT_EQ(statuses(record), (std::vector<std::string>{"killed=failed", "other=succeeded"}));
+  EXPECT_EQ(record.steps[0].message, "killed by signal 11 (Segmentation fault)");
+  EXPECT_EQ(record.steps[0].exit_code, std::nullopt);
+  EXPECT_EQ(dir_.read("ran.log"), "other\n");
+}
+
+// The run's folder on a 1 MiB tmpfs (the tests run as root, which mounting needs: without it the
+// test fails, saying so).
+class FullDiskTest : public LocalRunTest {
+protected:
+  void SetUp() override {
+    std::filesystem::create_directories(disk_);
+    auto mounted = test::run_command({"mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", disk_.string()}, dir_.path());
+    ASSERT_EQ(mounted.exit_code, 0) << "mounting a tmpfs needs root (or CAP_SYS_ADMIN): " << mounted.err;
+    mounted_ = true;
+  }
+  void TearDown() override {
+    if (mounted_) test::run_command({"umount", disk_.string()}, dir_.path());
+  }
+  RunOptions on_disk() const {
+    RunOptions options = this->options();
+    options.state_dir = disk_;
+    return options;
+  }
+
+  std::filesystem::path disk_ = dir_ / "disk";
+  bool mounted_ = false;
+};
+
+TEST_F(FullDiskTest, AStepThatFillsItsOutputDiskFailsAndTheNextRunWorks) {
+  Pipeline pipeline = load(R"(name: p
+params: {kib: "2048"}
+steps:
+  - name: fill
+    command: [sh, -c, "head -c {{params.kib}}K /dev/zero > {{outputs.big}}"]
+    outputs: [big]
+  - name: after
+    command: [sh, -c, "wc -c < {{steps.fill.outputs.big}} > {{outputs.size}}"]
+    outputs: [size]
+)");
+  RunRecord full = run(pipeline, on_disk());
+  EXPECT_EQ(full.status, RunStatus::failed);
+  EXPECT_EQ(statuses(full), (std::vector<std::string>{"fill=failed", "after=skipped"}));
+  EXPECT_EQ(full.steps[0].message, "exited with code 1");
+  std::string log;
+  for (const auto& line : observer_.lines) log += line + "\n";
+  EXPECT_NE(log.find("No space left on device"), std::string::npos) << log;
+
+  // The failed run's folder is kept for a look at what filled the disk; with it removed, a smaller
+  // output fits: the failed step was not cached, and runs.
+  RunOptions smaller = on_disk();
+  smaller.params = {{"kib", "64"}};
+  std::filesystem::remove_all(disk_ / "runs" / full.id);
+  RunRecord fits = run(pipeline, smaller);
+  EXPECT_EQ(statuses(fits), (std::vector<std::string>{"fill=succeeded", "after=succeeded"}));
+  EXPECT_EQ(dir_.read((disk_ / "runs" / fits.id / "after" / "size").lexically_relative(dir_.path()).string()),
+            "65536\n");
 }
 
 }  // namespace
