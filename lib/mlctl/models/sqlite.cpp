@@ -17,9 +17,26 @@ namespace {
 // How long a writer waits for another's transaction before giving up.
 constexpr int k_busy_timeout_ms = 30'000;
 
+// The file a connection has open, for messages ("" for an in-memory database).
+std::string file_of(sqlite3* db) {
+  const char* name = db ? sqlite3_db_filename(db, "main") : nullptr;
+  return name ? name : "";
+}
+
+// SQLite says "database or disk is full" for both; the registry sets no page limit, so it is the
+// disk. Say so, and how to recover: the failed transaction was rolled back, so running the
+// command again once there is space is safe.
+Error disk_full_or(Error error, int code, const std::filesystem::path& file) {
+  if ((code & 0xff) != SQLITE_FULL || file.empty()) return error;
+  std::string folder = file.parent_path().string();
+  return Error(error.code(), fmt::format("{}: no space left on the file system that holds it", error.message()),
+               fmt::format("free space on the file system of {} (df -h {}), then run the command again", folder,
+                           folder));
+}
+
 Error sqlite_error(sqlite3* db, int code, std::string_view doing) {
   std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(code);
-  return Error(Errc::failed, fmt::format("{}: {}", doing, message));
+  return disk_full_or(Error(Errc::failed, fmt::format("{}: {}", doing, message)), code, file_of(db));
 }
 
 // Whether the file at `path` is an SQLite database in WAL mode: bytes 18 and 19 of its header
@@ -68,7 +85,8 @@ Result<bool> Statement::step() {
   int rc = sqlite3_step(statement_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  return std::unexpected(sqlite_error(db_, rc, "registry database"));
+  std::string file = file_of(db_);
+  return std::unexpected(sqlite_error(db_, rc, file.empty() ? "registry database" : "registry database " + file));
 }
 
 Result<void> Statement::run() {
@@ -151,7 +169,8 @@ Result<void> Database::exec(std::string_view sql) {
   if (rc == SQLITE_OK) return {};
   std::string text = message ? message : sqlite3_errstr(rc);
   sqlite3_free(message);
-  return fail(Errc::failed, fmt::format("registry database {}: {}", path_.string(), text));
+  return std::unexpected(
+      disk_full_or(Error(Errc::failed, fmt::format("registry database {}: {}", path_.string(), text)), rc, path_));
 }
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
