@@ -101,12 +101,17 @@ ReleaseSetup prepare(Context& context, const ReleaseFlags& flags) {
 
 std::string short_commit(const std::string& id) { return id.substr(0, 7); }
 
-// Each step as it starts and ends, on stderr (stdout carries the steps' own output and the result).
+// Each step as it starts and ends, on stderr (stdout carries the steps' own output and the result),
+// after a first line saying what is released once the release is this process's to run.
 class ConsoleObserver final : public release::ReleaseObserver {
 public:
-  explicit ConsoleObserver(Context& context) : context_(context) {}
-  void step_started(Step step) override { context_.reporter().step(fmt::format("{}: started", release::step_name(step))); }
+  ConsoleObserver(Context& context, std::string header) : context_(context), header_(std::move(header)) {}
+  void step_started(Step step) override {
+    begin();
+    context_.reporter().step(fmt::format("{}: started", release::step_name(step)));
+  }
   void step_done_before(const release::StepRecord& step) override {
+    begin();
     context_.reporter().step(fmt::format("{}: done before ({})", release::step_name(step.step),
                                          step_summary(step.step, step.output)));
   }
@@ -117,7 +122,13 @@ public:
   }
 
 private:
+  void begin() {
+    if (!header_.empty()) context_.reporter().step(header_);
+    header_.clear();
+  }
+
   Context& context_;
+  std::string header_;
 };
 
 // The release record as -o json prints it: the key facts first, then every step as recorded.
@@ -226,11 +237,9 @@ void run_release_command(Context& context, const ReleaseFlags& flags) {
   if (flags.from_hook) wait_for_other_release(context, store);
   auto before = unwrap(store.get(decision.plan.key));
   bool done_before = before && before->status == release::ReleaseStatus::succeeded;
-  ConsoleObserver observer(context);
-  if (!done_before && !context.globals().quiet)
-    context.reporter().step(fmt::format("releasing {} {} (commit {}) to {}: {}", setup.project.name,
-                                        decision.plan.key.version, short_commit(decision.plan.key.commit),
-                                        decision.environment.name, decision.reason));
+  ConsoleObserver observer(context, fmt::format("releasing {} {} (commit {}) to {}: {}", setup.project.name,
+                                                decision.plan.key.version, short_commit(decision.plan.key.commit),
+                                                decision.environment.name, decision.reason));
   auto ran = release::run_release(
       store, decision.plan, release::this_owner(),
       [&](Step step, const nlohmann::json& earlier) { return run_release_step(context, flags, setup, step, earlier); },

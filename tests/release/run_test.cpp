@@ -5,6 +5,9 @@
 
 #include <support/temp_dir.hpp>
 
+#include <csignal>
+#include <fstream>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -141,6 +144,48 @@ TEST_F(RunReleaseTest, ASecondProcessIsRefusedWhileTheFirstRuns) {
   EXPECT_EQ(after->status, ReleaseStatus::succeeded);
   EXPECT_TRUE(ran.empty()) << "done once, by the first";
   for (int fd : {started[0], started[1], proceed[0], proceed[1]}) ::close(fd);
+}
+
+// A process that dies in the middle of each step in turn (SIGKILL, before the step could be
+// recorded): the next process takes the release over from the dead one and runs that step again,
+// and the steps before it never. Each step's work (an append to a file) is idempotent, as the real
+// steps are; the record says each step succeeded once.
+TEST_F(RunReleaseTest, KilledInEachStepTheNextProcessTakesOverFromThatStep) {
+  for (Step dying_in : k_steps) {
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      ReleaseStore store = open();
+      Recorder observer;
+      StepAction work = [&](Step step, const nlohmann::json&) -> Result<nlohmann::json> {
+        std::ofstream(dir_ / "work.log", std::ios::app) << step_name(step) << "\n";
+        if (step == dying_in) ::kill(::getpid(), SIGKILL);
+        return nlohmann::json{{"pid", ::getpid()}};
+      };
+      (void)run_release(store, plan(), this_owner(), work, observer);
+      ::_exit(0);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "died in " << step_name(dying_in);
+    auto record = open().get(plan().key);
+    ASSERT_TRUE(record && *record);
+    EXPECT_EQ((*record)->status, ReleaseStatus::running) << "left as the dead process had it";
+    EXPECT_EQ((*record)->steps.size(), static_cast<size_t>(dying_in)) << "the steps before it, recorded";
+  }
+  std::ifstream log(dir_ / "work.log");
+  std::string line, work;
+  while (std::getline(log, line)) work += line + " ";
+  // Each process redid the step the previous one died in, then went one step further.
+  EXPECT_EQ(work, "build build train train register register gate gate render render tag tag commit ");
+
+  ReleaseStore store = open();
+  Recorder observer;
+  auto last = run_release(store, plan(), this_owner(), counting(), observer);
+  ASSERT_TRUE(last) << last.error().message();
+  EXPECT_EQ(last->status, ReleaseStatus::succeeded);
+  EXPECT_EQ(ran, std::vector<std::string>{"commit"});
+  EXPECT_EQ(last->steps.size(), 7u);
 }
 
 }  // namespace
