@@ -128,6 +128,7 @@ std::string action_name(FaultRule::Action action) {
   case FaultRule::Action::drop: return "dropped";
   case FaultRule::Action::status: return "answered";
   case FaultRule::Action::stall: return "stalled";
+  case FaultRule::Action::truncate: return "truncated";
   }
   return "?";
 }
@@ -201,6 +202,11 @@ std::vector<std::string> FaultProxy::requests() const {
   return requests_;
 }
 
+std::vector<Clock::time_point> FaultProxy::arrivals() const {
+  std::lock_guard lock(mutex_);
+  return arrivals_;
+}
+
 std::vector<std::string> FaultProxy::faults() const {
   std::lock_guard lock(mutex_);
   return faults_;
@@ -222,6 +228,7 @@ FaultProxy::Matched FaultProxy::match(const std::string& method, const std::stri
                                       long long content_length) {
   std::lock_guard lock(mutex_);
   requests_.push_back(method + " " + target);
+  arrivals_.push_back(Clock::now());
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     FaultRule& rule = rules_[i];
     if (rule.times == 0) continue;
@@ -337,12 +344,33 @@ void FaultProxy::serve(int client_fd) {
   };
   if ((!body_start.empty() || drop_at == std::size_t{0}) && !forward_body(body_start)) return;
 
+  const bool truncating = rule && matched.action == FaultRule::Action::truncate;
+  // A response to truncate is held until upstream has sent all of it, since where it is cut
+  // depends on whether it has a body; its final head ends at `held_body`.
+  std::string held;
+  std::size_t held_body = 0;
+  auto deliver = [&](std::string_view data) {
+    if (!truncating) return send_all(client.get(), data);
+    held.append(data);
+    return true;
+  };
+  auto send_truncated = [&] {
+    std::size_t body = held.size() - held_body;
+    std::size_t keep = body == 0 ? held_body / 2 : held_body + std::min(rule->after_bytes, body / 2);
+    count();
+    record_fault(request_line + " " + action_name(FaultRule::Action::truncate) + " to " +
+                 (body == 0 ? std::to_string(keep) + " of " + std::to_string(held_body) + " head bytes"
+                            : std::to_string(keep - held_body) + " of " + std::to_string(body) + " body bytes"));
+    send_all(client.get(), std::string_view(held).substr(0, keep));
+    ::shutdown(client.get(), SHUT_RDWR);
+  };
+
   std::string response;  // response bytes until the final (non-1xx) head has been rewritten
   bool response_head_done = false;
   const std::string upstream_origin = "//" + upstream_;
   const std::string proxy_origin = "//" + host();
   auto forward_response = [&](std::string_view data) {
-    if (response_head_done) return send_all(client.get(), data);
+    if (response_head_done) return deliver(data);
     response.append(data);
     std::size_t end;
     while (!response_head_done && (end = response.find("\r\n\r\n")) != std::string::npos) {
@@ -353,11 +381,12 @@ void FaultProxy::serve(int client_fd) {
             value.replace(at, upstream_origin.size(), proxy_origin);
       bool interim = head.start_line.size() > 9 && head.start_line[9] == '1';
       response_head_done = !interim;
-      if (!send_all(client.get(), serialize(head))) return false;
+      if (!deliver(serialize(head))) return false;
+      held_body = held.size();
       response.erase(0, end + 4);
     }
     if (response_head_done && !response.empty()) {
-      bool sent = send_all(client.get(), response);
+      bool sent = deliver(response);
       response.clear();
       return sent;
     }
@@ -374,7 +403,10 @@ void FaultProxy::serve(int client_fd) {
     idle_deadline = Clock::now() + k_idle_timeout;
     if (entries[1].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t got = ::recv(upstream.get(), chunk, sizeof chunk, 0);
-      if (got <= 0) return;  // the response is complete (Connection: close) or upstream failed
+      if (got <= 0) {  // the response is complete (Connection: close) or upstream failed
+        if (truncating && response_head_done) send_truncated();
+        return;
+      }
       if (!forward_response(std::string_view(chunk, static_cast<std::size_t>(got)))) return;
     }
     if (entries[0].revents & (POLLIN | POLLHUP | POLLERR)) {

@@ -17,6 +17,9 @@ struct FaultRule {
     drop,    // forward `after_bytes` of the request body, then close both connections
     status,  // answer `status` without forwarding (the body is read and discarded first)
     stall,   // hold the request for `stall`, then forward it
+    // forward the request, wait for the whole response, then pass the client its head whole and
+    // `after_bytes` of its body, and close: the registry acted, the client never hears it all
+    truncate,
   };
   Action action = Action::drop;
   std::vector<std::string> methods{};  // empty: any method
@@ -24,6 +27,8 @@ struct FaultRule {
   int times = 1;                       // how many matching requests it hits; -1: every one
   // For drop: a body shorter than this is cut in its middle instead, so a small blob is still
   // dropped mid-upload. Requests with an empty body (Content-Length: 0) never match a drop.
+  // For truncate, the same with the response body; a response without one (to HEAD, or a 201
+  // with Content-Length: 0) has its head cut in its middle instead, so no response is ever whole.
   std::size_t after_bytes = 0;
   int status = 503;
   std::chrono::milliseconds stall{0};
@@ -51,6 +56,8 @@ public:
   int fired(std::size_t index) const;
   // Every request seen, in arrival order, as "METHOD /path?query".
   std::vector<std::string> requests() const;
+  // When each request of requests() arrived, so a test can measure the wait before a retry.
+  std::vector<std::chrono::steady_clock::time_point> arrivals() const;
   // "METHOD /path" lines of the requests the proxy faulted, with what it did.
   std::vector<std::string> faults() const;
 
@@ -76,6 +83,7 @@ private:
   std::condition_variable stop_signal_;
   std::vector<int> fired_;
   std::vector<std::string> requests_;
+  std::vector<std::chrono::steady_clock::time_point> arrivals_;
   std::vector<std::string> faults_;
   std::vector<std::thread> connections_;
   std::thread acceptor_;

@@ -7,6 +7,14 @@
 
 #include <support/fault_proxy.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <regex>
+
 #include <gtest/gtest.h>
 
 namespace mlctl::test {
@@ -21,6 +29,31 @@ const FaultRule k_upload_rule{.action = FaultRule::Action::drop,
                               .path_contains = "/blobs/uploads/",
                               .times = 1,
                               .after_bytes = 1000};
+
+// Sends `request` as it is to `host` ("127.0.0.1:PORT") and returns every byte that came back
+// before the connection closed (or 10 s passed): exactly what a client would have seen.
+std::string exchange(const std::string& host, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(std::stoi(host.substr(host.rfind(':') + 1))));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string received;
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+    auto deadline = Clock::now() + std::chrono::seconds(10);
+    char chunk[4096];
+    pollfd entry{.fd = fd, .events = POLLIN, .revents = 0};
+    while (Clock::now() < deadline && ::poll(&entry, 1, 100) >= 0) {
+      if (!(entry.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t got = ::recv(fd, chunk, sizeof chunk, 0);
+      if (got <= 0) break;
+      received.append(chunk, static_cast<std::size_t>(got));
+    }
+  }
+  if (fd >= 0) ::close(fd);
+  return received;
+}
 
 class FaultProxyTest : public ::testing::Test {
 protected:
@@ -163,6 +196,44 @@ TEST_F(FaultProxyTest, StopsPromptlyWhileAConnectionStalls) {
   proxy.reset();
   EXPECT_LT(Clock::now() - started, std::chrono::seconds(2));
   client.join();
+}
+
+TEST_F(FaultProxyTest, TruncatesAResponseBodyAfterItsWholeHead) {
+  RegistryServer registry;
+  ASSERT_EQ(put_blob(registry.host()), 201);
+  FaultProxy proxy(registry.host(), {{.action = FaultRule::Action::truncate, .methods = {"GET"},
+                                      .path_contains = "/blobs/sha256:", .times = 1, .after_bytes = 1000}});
+  std::string path = "/v2/demo/blobs/" + digest_;
+  std::string got = exchange(proxy.host(), "GET " + path + " HTTP/1.1\r\nHost: " + proxy.host() + "\r\n\r\n");
+  auto head_end = got.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos) << got;
+  std::string head = got.substr(0, head_end + 4);
+  EXPECT_TRUE(head.starts_with("HTTP/1.1 200 OK\r\n")) << head;
+  EXPECT_NE(head.find("\r\nContent-Length: 10000\r\n"), std::string::npos) << "the head promises it all: " << head;
+  EXPECT_EQ(got.substr(head_end + 4), std::string(1000, 'b'));
+  EXPECT_EQ(proxy.fired(0), 1);
+  EXPECT_EQ(proxy.faults(), (std::vector<std::string>{"GET " + path + " truncated to 1000 of 10000 body bytes"}));
+
+  auto whole = transport_.send(Request("GET", "http://" + proxy.host() + path));
+  ASSERT_TRUE(whole) << whole.error().message();
+  EXPECT_EQ(whole->status, 200);
+  EXPECT_EQ(whole->body, blob_) << "the rule had one turn";
+}
+
+TEST_F(FaultProxyTest, CutsTheHeadOfAResponseWithoutABodyAfterTheRegistryActed) {
+  RegistryServer registry;
+  FaultProxy proxy(registry.host(), {{.action = FaultRule::Action::truncate, .methods = {"PUT"},
+                                      .path_contains = "/blobs/uploads/", .times = 1, .after_bytes = 1000}});
+  EXPECT_EQ(put_blob(proxy.host()), -1) << "no whole response came back";
+  EXPECT_EQ(head_blob(registry.host()), 200) << "the registry stored the blob all the same";
+  ASSERT_EQ(proxy.faults().size(), 1u);
+  const std::regex head_cut(R"(PUT /v2/demo/blobs/uploads/\S+ truncated to (\d+) of (\d+) head bytes)");
+  std::smatch cut;
+  std::string fault = proxy.faults()[0];
+  ASSERT_TRUE(std::regex_match(fault, cut, head_cut)) << fault;
+  EXPECT_EQ(std::stoi(cut[1]), std::stoi(cut[2]) / 2) << fault;
+  EXPECT_EQ(put_blob(proxy.host()), 201) << "the rule had one turn";
+  EXPECT_EQ(proxy.fired(0), 1);
 }
 
 }  // namespace

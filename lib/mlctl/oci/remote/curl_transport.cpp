@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 
@@ -25,6 +26,9 @@ struct Transfer {
   std::ifstream file;      // body from a file range
   std::uint64_t remaining = 0;
   std::string local_error;  // a failure on this side: unreadable body file, sink refused
+  // Whether the last response's head ended with its blank line. libcurl reports success when the
+  // connection closes inside the head after a whole status line, which is not a whole response.
+  bool head_complete = false;
 };
 
 size_t on_read(char* buffer, size_t size, size_t count, void* user) {
@@ -50,6 +54,9 @@ size_t on_header(char* buffer, size_t size, size_t count, void* user) {
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
   if (line.starts_with("HTTP/")) {
     t->response.headers.clear();  // a new response (after 100 Continue)
+    t->head_complete = false;
+  } else if (line.empty()) {
+    t->head_complete = true;
   } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
     std::string_view value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
@@ -103,6 +110,16 @@ bool retryable_curl_error(CURLcode code) {
   }
 }
 
+std::filesystem::path env_path(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? std::filesystem::path(value) : std::filesystem::path();
+}
+
+// What to do about a peer the CA certificates do not vouch for.
+constexpr std::string_view k_untrusted_hint =
+    "the server's certificate is not signed by a CA trusted here: add its CA to the system's "
+    "(update-ca-certificates), or name a PEM file of trusted CAs with SSL_CERT_FILE";
+
 struct CurlHeaders {
   curl_slist* list = nullptr;
   ~CurlHeaders() { curl_slist_free_all(list); }
@@ -124,6 +141,8 @@ struct CurlTransport::Shared {
 };
 
 CurlTransport::CurlTransport(CurlOptions options) : options_(std::move(options)), shared_(std::make_unique<Shared>()) {
+  if (options_.ca_file.empty()) options_.ca_file = env_path("SSL_CERT_FILE");
+  if (options_.ca_dir.empty()) options_.ca_dir = env_path("SSL_CERT_DIR");
   std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   shared_->share = curl_share_init();
   curl_share_setopt(shared_->share, CURLSHOPT_LOCKFUNC, &Shared::lock);
@@ -195,6 +214,8 @@ RegistryResult<Response> CurlTransport::send(const Request& request) {
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+  if (!options_.ca_dir.empty()) curl_easy_setopt(curl, CURLOPT_CAPATH, options_.ca_dir.c_str());
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, long(options_.connect_timeout.count()));
@@ -209,9 +230,15 @@ RegistryResult<Response> CurlTransport::send(const Request& request) {
     if (!t.local_error.empty())
       return std::unexpected(RegistryError(Errc::failed, fmt::format("{}: {}", where, t.local_error)));
     std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
-    return std::unexpected(
-        RegistryError(Errc::remote, fmt::format("{}: {}", where, detail), 0, {}, retryable_curl_error(code)));
+    RegistryError error(Errc::remote, fmt::format("{}: {}", where, detail), 0, {}, retryable_curl_error(code));
+    if (code == CURLE_PEER_FAILED_VERIFICATION) error.with_hint(std::string(k_untrusted_hint));
+    return std::unexpected(error);
   }
+  if (!t.head_complete)
+    return std::unexpected(RegistryError(
+        Errc::remote, fmt::format("{} {}: the connection closed inside the response headers", request.method,
+                                  redact_url(request.url)),
+        0, {}, true));
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   t.response.status = int(status);
