@@ -39,16 +39,30 @@ std::optional<std::string> nearest(std::string_view word, std::span<const std::s
   return best;
 }
 
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7f) out.push_back(c);
+    else if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\r') out += "\\r";
+    else out += fmt::format("\\x{:02x}", byte);
+  }
+  return out;
+}
+
 Result<void> check_dns1123_label(std::string_view name) {
   auto bad = [&](std::string_view why) {
-    return fail(Errc::invalid, fmt::format("'{}' is not a valid name: {}", name, why),
+    return fail(Errc::invalid, fmt::format("'{}' is not a valid name: {}", printable(name), why),
                 "use lowercase letters, digits and '-', starting and ending with a letter or digit");
   };
   if (name.empty()) return bad("it is empty");
   if (name.size() > 63) return bad("it is longer than 63 characters");
   for (char c : name) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-    if (!ok) return bad(fmt::format("'{}' is not allowed", c));
+    if (!ok) return bad(fmt::format("'{}' is not allowed", printable(std::string_view(&c, 1))));
   }
   if (name.front() == '-' || name.back() == '-') return bad("it must start and end with a letter or digit");
   return {};

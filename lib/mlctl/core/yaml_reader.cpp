@@ -9,11 +9,12 @@
 
 namespace mlctl::core {
 
+// One line whatever the file held: a key or value with a newline is shown escaped.
 std::string Diagnostic::to_string() const {
-  std::string where = file;
+  std::string where = printable(file);
   if (line > 0) where += fmt::format(":{}:{}", line, column);
-  if (field.empty()) return fmt::format("{}: {}", where, message);
-  return fmt::format("{}: {}: {}", where, field, message);
+  if (field.empty()) return fmt::format("{}: {}", where, printable(message));
+  return fmt::format("{}: {}: {}", where, printable(field), printable(message));
 }
 
 EnvLookup process_env() {

@@ -1,5 +1,7 @@
 #include <mlctl/pipeline/values.hpp>
 
+#include <mlctl/core/text.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -153,7 +155,7 @@ Result<void> check_identifier(std::string_view name) {
   bool ok = !name.empty() && (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
             std::ranges::all_of(name, word_char);
   if (!ok)
-    return fail(Errc::invalid, fmt::format("'{}' is not a valid name", name),
+    return fail(Errc::invalid, fmt::format("'{}' is not a valid name", core::printable(name)),
                 "start with a letter or '_', then use letters, digits, '_' or '-'");
   return {};
 }
