@@ -237,6 +237,8 @@ void run_release_command(Context& context, const ReleaseFlags& flags) {
   if (flags.from_hook) wait_for_other_release(context, store);
   auto before = unwrap(store.get(decision.plan.key));
   bool done_before = before && before->status == release::ReleaseStatus::succeeded;
+  // Still "running" but claimable: its process died (a live one makes the claim fail).
+  setup.taking_over = before && before->status == release::ReleaseStatus::running;
   ConsoleObserver observer(context, fmt::format("releasing {} {} (commit {}) to {}: {}", setup.project.name,
                                                 decision.plan.key.version, short_commit(decision.plan.key.commit),
                                                 decision.environment.name, decision.reason));

@@ -7,6 +7,7 @@
 #include <mlctl/core/fs.hpp>
 #include <mlctl/deploy/k8s.hpp>
 #include <mlctl/git/commit.hpp>
+#include <mlctl/git/locks.hpp>
 #include <mlctl/git/push.hpp>
 #include <mlctl/git/tag.hpp>
 #include <mlctl/models/filter.hpp>
@@ -24,6 +25,12 @@ namespace fs = std::filesystem;
 using release::Step;
 
 std::string short_commit(const std::string& id) { return id.substr(0, 7); }
+
+nlohmann::json paths_json(const std::vector<std::filesystem::path>& paths) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& path : paths) list.push_back(path.string());
+  return list;
+}
 
 // A string an earlier step put out; precondition naming the step when it has not run.
 Result<std::string> earlier_value(const nlohmann::json& earlier, Step step, const char* key, Step needed_by) {
@@ -179,12 +186,15 @@ nlohmann::json tag(const ReleaseFlags& flags, const ReleaseSetup& setup, const n
   if (auto registered = earlier.value("register", nlohmann::json::object()); registered.contains("version"))
     message += fmt::format("\n\nmodel {} version {}\nimage {}", registered["model"].get<std::string>(),
                            registered["version"].get<std::int64_t>(), registered.value("image", ""));
+  std::vector<std::filesystem::path> stale;
+  if (setup.taking_over) stale = unwrap(git::remove_stale_locks(setup.repo.workdir, {"refs/tags/" + setup.decision.tag}));
   auto tagged = unwrap(git::create_tag(setup.repo.workdir, setup.decision.tag, key.commit, message));
   if (flags.push) unwrap(git::push_tag(setup.repo.workdir, setup.decision.tag));
   return {{"tag", setup.decision.tag},
           {"commit", tagged.commit},
           {"created", tagged.outcome == git::TagOutcome::created},
-          {"pushed", flags.push}};
+          {"pushed", flags.push},
+          {"stale_locks_removed", paths_json(stale)}};
 }
 
 // The regular files under `dir`, by path relative to it.
@@ -229,8 +239,12 @@ nlohmann::json commit(const ReleaseFlags& flags, const ReleaseSetup& setup, cons
   message += fmt::format("\nsource commit {}{}", key.commit,
                          setup.repo.remote_url ? fmt::format(" of {}", *setup.repo.remote_url) : "");
   auto files = gitops_files(*setup.gitops_root / gitops.dir, setup);
-  auto made = unwrap(git::commit_files(*setup.gitops_root, gitops.dir, files, message));
   auto state = unwrap(git::repo_state(*setup.gitops_root));
+  std::vector<std::filesystem::path> stale;
+  if (setup.taking_over)
+    stale = unwrap(git::remove_stale_locks(*setup.gitops_root, {"HEAD", "refs/heads/" + state.branch.value_or("")}));
+  auto made = unwrap(git::commit_files(*setup.gitops_root, gitops.dir, files, message));
+  state = unwrap(git::repo_state(*setup.gitops_root));
   if (flags.push) {
     if (!state.branch)
       throw Fatal{Error(Errc::precondition,
@@ -245,7 +259,8 @@ nlohmann::json commit(const ReleaseFlags& flags, const ReleaseSetup& setup, cons
           {"commit", made ? nlohmann::json(*made) : nlohmann::json(nullptr)},
           {"head", state.commit.value_or("")},
           {"branch", state.branch.value_or("")},
-          {"pushed", flags.push}};
+          {"pushed", flags.push},
+          {"stale_locks_removed", paths_json(stale)}};
 }
 
 }  // namespace
@@ -304,6 +319,17 @@ std::string step_plan(const ReleaseFlags& flags, const ReleaseSetup& setup, Step
   return {};
 }
 
+namespace {
+
+// ", removed N stale git locks of a killed release" when the step had to.
+std::string stale_text(const nlohmann::json& output) {
+  size_t removed = output.value("stale_locks_removed", nlohmann::json::array()).size();
+  return removed ? fmt::format(", removed {} stale git lock{} of a killed release", removed, removed == 1 ? "" : "s")
+                 : "";
+}
+
+}  // namespace
+
 std::string step_summary(Step step, const nlohmann::json& output) {
   auto text = [&](const char* key) { return output.contains(key) ? output[key].dump() : std::string("?"); };
   auto string = [&](const char* key) { return output.value(key, std::string("?")); };
@@ -320,16 +346,16 @@ std::string step_summary(Step step, const nlohmann::json& output) {
       return fmt::format("{} ({} files)", core::display_path(string("directory")),
                          output.value("files", nlohmann::json::array()).size());
     case Step::tag:
-      return fmt::format("{} at {}{}{}", string("tag"), string("commit").substr(0, 7),
+      return fmt::format("{} at {}{}{}{}", string("tag"), string("commit").substr(0, 7),
                          output.value("created", false) ? "" : " (there already)",
-                         output.value("pushed", false) ? ", pushed" : "");
+                         output.value("pushed", false) ? ", pushed" : "", stale_text(output));
     case Step::commit:
       if (!output.value("committed", false))
         return fmt::format("manifests kept in {} (no release.gitops)", core::display_path(string("directory")));
-      return fmt::format("{} in {}: {}{}", string("dir"), string("repository"),
+      return fmt::format("{} in {}: {}{}{}", string("dir"), string("repository"),
                          output["commit"].is_string() ? "commit " + output["commit"].get<std::string>().substr(0, 7)
                                                       : std::string("nothing changed"),
-                         output.value("pushed", false) ? ", pushed" : "");
+                         output.value("pushed", false) ? ", pushed" : "", stale_text(output));
   }
   return {};
 }

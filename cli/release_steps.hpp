@@ -43,6 +43,9 @@ struct ReleaseSetup {
   std::filesystem::path pipeline_file;
   std::filesystem::path manifests;           // .mlctl/releases/<version>/
   std::optional<std::filesystem::path> gitops_root;  // release.gitops.repo, resolved
+  // The release was left running by a process that died: git locks of its tag and GitOps commit
+  // are that process's, and are removed before those steps run again.
+  bool taking_over = false;
 };
 
 // The promotion gate of release.gate; Fatal (invalid), naming the file, line and field, for a

@@ -185,7 +185,7 @@ TEST(ConfigTest, UnknownKeyNamesLineColumnAndSuggestsNearest) {
 TEST(ConfigTest, UnknownKeyFarFromAnyListsValidKeys) {
   EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nzzzzzzzz: 1\n"),
             std::vector<std::string>{"mlctl.yaml:3:1: zzzzzzzz: unknown key (valid keys: name, version, image, "
-                                     "pipelines, model, environments, registry, serving)"});
+                                     "pipelines, model, environments, registry, serving, release)"});
 }
 
 TEST(ConfigTest, WrongTypeNamesFieldAndExpectedType) {

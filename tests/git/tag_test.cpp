@@ -1,8 +1,12 @@
 #include <mlctl/git/tag.hpp>
 
+#include <mlctl/git/locks.hpp>
+
 #include <support/temp_dir.hpp>
 
 #include <gtest/gtest.h>
+
+#include <fstream>
 
 #include "git_cli.hpp"
 
@@ -116,6 +120,29 @@ TEST(TagPatternTest, OtherPlaceholdersAndBadNamesAreInvalid) {
     EXPECT_EQ(name.error().code(), Errc::invalid);
     EXPECT_EQ(name.error().message(), bad.message);
   }
+}
+
+}  // namespace
+}  // namespace mlctl::git
+
+namespace mlctl::git {
+namespace {
+
+TEST_F(TagTest, StaleLocksOfADeadWriterAreRemovedAndTheTagIsMade) {
+  std::ofstream(dir_ / ".git/refs/tags/v1.4.0.lock") << "";
+  std::ofstream(dir_ / ".git/index.lock") << "";
+  auto blocked = create_tag(dir_.path(), "v1.4.0", "HEAD", "fraud-detector 1.4.0");
+  ASSERT_FALSE(blocked) << "git's lock stops libgit2 too";
+
+  auto removed = remove_stale_locks(dir_.path(), {"HEAD", "refs/tags/v1.4.0"});
+  ASSERT_TRUE(removed) << removed.error().message();
+  std::vector<std::string> names;
+  for (const auto& path : *removed) names.push_back(path.lexically_relative(dir_.path()).generic_string());
+  EXPECT_EQ(names, (std::vector<std::string>{".git/index.lock", ".git/refs/tags/v1.4.0.lock"}));
+  EXPECT_TRUE(create_tag(dir_.path(), "v1.4.0", "HEAD", "fraud-detector 1.4.0"));
+  auto none = remove_stale_locks(dir_.path(), {"refs/tags/v1.4.0"});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
 }
 
 }  // namespace

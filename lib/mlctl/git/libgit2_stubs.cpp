@@ -44,6 +44,16 @@ const char* git_repository_workdir(const git_repository* repository) {
   return real(repository);
 }
 
+const char* git_repository_path(const git_repository* repository) {
+  MLCTL_REAL_FUNCTION(libgit2(), git_repository_path);
+  return real(repository);
+}
+
+const char* git_repository_commondir(const git_repository* repository) {
+  MLCTL_REAL_FUNCTION(libgit2(), git_repository_commondir);
+  return real(repository);
+}
+
 int git_repository_head(git_reference** out, git_repository* repository) {
   MLCTL_REAL_FUNCTION(libgit2(), git_repository_head);
   return real(out, repository);
