@@ -89,6 +89,16 @@ protected:
     return git(app_, {"rev-parse", "HEAD"});
   }
 
+  // Adds a last pipeline step after the registration that prints "published" and, when
+  // SLOW_PUBLISH is set, then sleeps `seconds` (a release held in its training), and commits it.
+  void add_publish_step(int seconds) {
+    std::ofstream(app_ / "pipelines/train.yaml", std::ios::app)
+        << "  - name: publish\n    needs: [register]\n"
+           "    command: [sh, -c, \"echo published; if [ -n \\\"$SLOW_PUBLISH\\\" ]; then sleep "
+        << seconds << "; fi\"]\n";
+    git(app_, {"commit", "-q", "-am", "publish step"});
+  }
+
   // The release record of the last release, as `mlctl -o json release` prints it (a re-run,
   // which does nothing).
   Json record() const {
@@ -278,12 +288,9 @@ bool kill_release_at(const std::string& marker, const fs::path& cwd, const std::
 
 TEST_F(ReleaseE2eTest, KilledInEveryStepTheNextRunCompletesItExactlyOnce) {
   ASSERT_EQ(mlctl({"hook", "uninstall"}).exit_code, 0);
-  // A last pipeline step after the registration, which dawdles when SLOW_PUBLISH is set: a kill
-  // there comes after the model was registered and before the release recorded its training.
-  std::ofstream(app_ / "pipelines/train.yaml", std::ios::app)
-      << "  - name: publish\n    needs: [register]\n"
-         "    command: [sh, -c, \"echo published; if [ -n \\\"$SLOW_PUBLISH\\\" ]; then sleep 120; fi\"]\n";
-  git(app_, {"commit", "-q", "-am", "publish step"});
+  // A kill in the dawdling last step comes after the model was registered and before the release
+  // recorded its training.
+  add_publish_step(120);
   std::string merge = merge_feature("bump", "0.2.0");
   // Killed as each step starts, and in the pipeline's last step (which waits there, so that kill
   // always lands after the registration and before the release recorded its training). The later
@@ -329,10 +336,7 @@ TEST_F(ReleaseE2eTest, KilledInEveryStepTheNextRunCompletesItExactlyOnce) {
 
 TEST_F(ReleaseE2eTest, ASecondReleaseWhileOneRunsIsRefusedOrWaitsForIt) {
   ASSERT_EQ(mlctl({"hook", "uninstall"}).exit_code, 0);
-  std::ofstream(app_ / "pipelines/train.yaml", std::ios::app)
-      << "  - name: publish\n    needs: [register]\n"
-         "    command: [sh, -c, \"echo published; if [ -n \\\"$SLOW_PUBLISH\\\" ]; then sleep 3; fi\"]\n";
-  git(app_, {"commit", "-q", "-am", "publish step"});
+  add_publish_step(3);
   merge_feature("bump", "0.2.0");
 
   // The first release dawdles in its training; while it does, a second one is refused (exit 4,

@@ -1,8 +1,7 @@
 #pragma once
 
+#include <oci/remote/registry_fixture.hpp>
 #include <support/temp_dir.hpp>
-
-#include <sys/types.h>
 
 #include <filesystem>
 #include <string>
@@ -20,35 +19,26 @@ inline constexpr std::string_view k_tls_name = "registry.localhost";
 // when openssl is missing or fails.
 std::filesystem::path make_self_signed(const std::filesystem::path& dir, const std::string& name);
 
-// A real Distribution registry (Debian's docker-registry) serving only HTTPS on 127.0.0.1 and a
-// free port, with a fresh self-signed certificate for k_tls_name, storing in a temporary folder.
-// The constructor returns once GET /v2/ answers 200 over verified TLS (trusting that
+// A real Distribution registry (Debian's docker-registry, tests/oci/remote/registry_fixture.hpp)
+// serving only HTTPS on 127.0.0.1 and a free port, with a fresh self-signed certificate for
+// k_tls_name. The constructor returns once GET /v2/ answers over verified TLS (trusting that
 // certificate); the destructor kills it. Throws std::runtime_error when it cannot start (a
 // missing openssl or docker-registry is a failure, never a skip), with the registry's log.
 class TlsRegistry {
 public:
   TlsRegistry();
-  ~TlsRegistry();
-  TlsRegistry(const TlsRegistry&) = delete;
-  TlsRegistry& operator=(const TlsRegistry&) = delete;
 
   // "registry.localhost:PORT"
-  std::string host() const { return std::string(k_tls_name) + ":" + std::to_string(port_); }
+  std::string host() const { return server_.host(); }
   // The PEM certificate the registry presents; trusting it is trusting the registry.
   const std::filesystem::path& certificate() const { return certificate_; }
-  const std::filesystem::path& storage() const { return storage_; }
-  std::string log() const;
+  const std::filesystem::path& storage() const { return server_.storage(); }
+  std::string log() const { return server_.log(); }
 
 private:
-  void start();
-  bool wait_until_ready();
-  void stop();
-
   TempDir dir_;
   std::filesystem::path certificate_;
-  std::filesystem::path storage_;
-  int port_ = 0;
-  pid_t pid_ = -1;
+  RegistryServer server_;
 };
 
 }  // namespace mlctl::test::security

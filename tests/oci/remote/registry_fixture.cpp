@@ -31,12 +31,15 @@ constexpr auto k_start_timeout = std::chrono::seconds(20);
 constexpr auto k_poll = std::chrono::milliseconds(50);
 constexpr int k_start_attempts = 3;
 
-std::string config_yaml(const std::filesystem::path& storage, int port, const std::filesystem::path& htpasswd) {
+std::string config_yaml(const std::filesystem::path& storage, int port, const std::filesystem::path& htpasswd,
+                        const std::optional<RegistryServer::Tls>& tls) {
   std::string yaml = "version: 0.1\n"
                      "log:\n  level: info\n  accesslog:\n    disabled: false\n"
                      "storage:\n  filesystem:\n    rootdirectory: " + storage.string() + "\n"
                      "  delete:\n    enabled: true\n"
                      "http:\n  addr: 127.0.0.1:" + std::to_string(port) + "\n  secret: mlctl-test-secret\n";
+  if (tls)
+    yaml += "  tls:\n    certificate: " + tls->certificate.string() + "\n    key: " + tls->key.string() + "\n";
   if (!htpasswd.empty())
     yaml += "auth:\n  htpasswd:\n    realm: mlctl-test\n    path: " + htpasswd.string() + "\n";
   return yaml;
@@ -44,7 +47,8 @@ std::string config_yaml(const std::filesystem::path& storage, int port, const st
 
 }  // namespace
 
-RegistryServer::RegistryServer(std::optional<Htpasswd> auth) : auth_(std::move(auth)), storage_(dir_ / "storage") {
+RegistryServer::RegistryServer(std::optional<Htpasswd> auth, std::optional<Tls> tls)
+    : auth_(std::move(auth)), tls_(std::move(tls)), storage_(dir_ / "storage") {
   std::filesystem::create_directories(storage_);
   for (int attempt = 1;; ++attempt) {
     port_ = 0;  // a fresh free port each attempt
@@ -75,7 +79,7 @@ void RegistryServer::start(const std::optional<Htpasswd>& auth) {
     htpasswd = dir_.write("htpasswd", made.out);
   }
   if (port_ == 0) port_ = free_port();
-  auto config = dir_.write("config.yml", config_yaml(storage_, port_, htpasswd));
+  auto config = dir_.write("config.yml", config_yaml(storage_, port_, htpasswd, tls_));
   int log_fd = ::open((dir_ / "registry.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -102,6 +106,7 @@ void RegistryServer::start(const std::optional<Htpasswd>& auth) {
 bool RegistryServer::wait_until_ready() {
   oci::remote::CurlOptions options;
   options.connect_timeout = std::chrono::seconds(2);
+  if (tls_) options.ca_file = tls_->certificate;
   oci::remote::CurlTransport transport(options);
   auto deadline = Clock::now() + k_start_timeout;
   while (Clock::now() < deadline) {
@@ -110,7 +115,7 @@ bool RegistryServer::wait_until_ready() {
       pid_ = -1;
       return false;
     }
-    auto response = transport.send(oci::remote::Request("GET", "http://" + host() + "/v2/"));
+    auto response = transport.send(oci::remote::Request("GET", (tls_ ? "https://" : "http://") + host() + "/v2/"));
     if (response && (response->status == 200 || response->status == 401)) return true;
     std::this_thread::sleep_for(k_poll);
   }

@@ -22,14 +22,22 @@ public:
     std::string password;
   };
 
+  // Serving HTTPS only, with this certificate and key, reached by `name` (which must resolve to
+  // 127.0.0.1: *.localhost does, in libcurl itself).
+  struct Tls {
+    std::filesystem::path certificate;
+    std::filesystem::path key;
+    std::string name;
+  };
+
   RegistryServer() : RegistryServer(std::nullopt) {}
-  explicit RegistryServer(std::optional<Htpasswd> auth);
+  explicit RegistryServer(std::optional<Htpasswd> auth, std::optional<Tls> tls = std::nullopt);
   ~RegistryServer();
   RegistryServer(const RegistryServer&) = delete;
   RegistryServer& operator=(const RegistryServer&) = delete;
 
-  // "127.0.0.1:PORT"
-  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  // "127.0.0.1:PORT", or with TLS "NAME:PORT"
+  std::string host() const { return (tls_ ? tls_->name : std::string("127.0.0.1")) + ":" + std::to_string(port_); }
   const std::filesystem::path& storage() const { return storage_; }
   std::string log() const;
 
@@ -45,6 +53,7 @@ private:
 
   TempDir dir_;
   std::optional<Htpasswd> auth_;
+  std::optional<Tls> tls_;
   std::filesystem::path storage_;
   int port_ = 0;
   pid_t pid_ = -1;
