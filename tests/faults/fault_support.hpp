@@ -2,6 +2,8 @@
 
 #include <mlctl/core/process.hpp>
 
+#include <support/sqlite_rows.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -12,12 +14,6 @@
 #include <nlohmann/json.hpp>
 
 namespace mlctl::test {
-
-using Rows = std::vector<std::vector<std::string>>;
-
-// Every row of `sql` on the existing database `db`, each column as text ("NULL" for NULL); one row
-// {"<error: ...>"} when SQLite refuses, so that a failed comparison shows why.
-Rows sql_rows(const std::filesystem::path& db, const std::string& sql);
 
 // PRAGMA integrity_check's rows joined by newlines: "ok" for a sound file.
 std::string integrity_check(const std::filesystem::path& db);

@@ -4,7 +4,6 @@
 
 #include <mlctl/core/digest.hpp>
 
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -98,32 +97,6 @@ std::vector<std::string> leaks_in_files(const fs::path& root, const std::vector<
       find_in(fs::relative(it->path(), root).string(), e2e::read_file(it->path()), secrets, found);
   }
   return found;
-}
-
-std::vector<std::vector<std::string>> sql_rows(const fs::path& db, const std::string& sql) {
-  sqlite3* connection = nullptr;
-  std::vector<std::vector<std::string>> rows;
-  if (sqlite3_open_v2(db.c_str(), &connection, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(connection);
-    return {{"<error: cannot open " + db.string() + ">"}};
-  }
-  sqlite3_stmt* statement = nullptr;
-  if (sqlite3_prepare_v2(connection, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK) {
-    rows = {{std::string("<error: ") + sqlite3_errmsg(connection) + ">"}};
-  } else {
-    int rc = SQLITE_ROW;
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-      auto& row = rows.emplace_back();
-      for (int column = 0; column < sqlite3_column_count(statement); ++column) {
-        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, column));
-        row.emplace_back(text ? text : "NULL");
-      }
-    }
-    if (rc != SQLITE_DONE) rows = {{std::string("<error: ") + sqlite3_errmsg(connection) + ">"}};
-  }
-  sqlite3_finalize(statement);
-  sqlite3_close(connection);
-  return rows;
 }
 
 }  // namespace mlctl::test::security

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <support/sqlite_rows.hpp>
+
 namespace mlctl::test::security {
 
 // The busybox base image layout (tests/fixtures/make-base-image busybox), made once into
@@ -35,8 +37,7 @@ std::vector<std::string> leaks_in_files(const std::filesystem::path& root,
                                         const std::vector<std::filesystem::path>& skip,
                                         const std::vector<std::string>& secrets);
 
-// The rows of a read-only query on an SQLite file, each column as text ("NULL" for null); one
-// "<error: ...>" row when the query cannot run.
-std::vector<std::vector<std::string>> sql_rows(const std::filesystem::path& db, const std::string& sql);
+using test::sql_rows;  // tests/support/sqlite_rows.hpp
+
 
 }  // namespace mlctl::test::security
