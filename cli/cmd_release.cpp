@@ -99,8 +99,6 @@ ReleaseSetup prepare(Context& context, const ReleaseFlags& flags) {
   return setup;
 }
 
-std::string short_commit(const std::string& id) { return id.substr(0, 7); }
-
 // Each step as it starts and ends, on stderr (stdout carries the steps' own output and the result),
 // after a first line saying what is released once the release is this process's to run.
 class ConsoleObserver final : public release::ReleaseObserver {

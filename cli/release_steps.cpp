@@ -24,8 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 using release::Step;
 
-std::string short_commit(const std::string& id) { return id.substr(0, 7); }
-
 nlohmann::json paths_json(const std::vector<std::filesystem::path>& paths) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& path : paths) list.push_back(path.string());
@@ -41,6 +39,26 @@ Result<std::string> earlier_value(const nlohmann::json& earlier, Step step, cons
               fmt::format("the {} step needs the {} step's {}, and that step has not succeeded for this release",
                           release::step_name(needed_by), name, key),
               fmt::format("run the release with the {} step (leave it in --only)", name));
+}
+
+// The model version the register step found, as later steps use it.
+struct Registered {
+  std::string model;
+  std::int64_t version = 0;
+  std::string image;
+};
+
+std::optional<Registered> registered_of(const nlohmann::json& earlier) {
+  if (!earlier.contains("register") || !earlier["register"].contains("version")) return std::nullopt;
+  const nlohmann::json& out = earlier["register"];
+  return Registered{out.value("model", ""), out["version"].get<std::int64_t>(), out.value("image", "")};
+}
+
+// The registered version a step needs; Fatal (precondition) naming both steps when there is none.
+Registered needs_registered(const nlohmann::json& earlier, Step needed_by) {
+  if (auto registered = registered_of(earlier)) return *registered;
+  unwrap(earlier_value(earlier, Step::register_model, "model", needed_by));  // says what is missing
+  throw Fatal{Error(Errc::precondition, "no registered model version")};     // not reached
 }
 
 nlohmann::json build(Context& context, const ReleaseFlags& flags, const ReleaseSetup& setup) {
@@ -134,11 +152,7 @@ nlohmann::json gate(const ReleaseSetup& setup, const nlohmann::json& earlier) {
   models::Gate gate = release_gate(setup.project);
   nlohmann::json require = nlohmann::json::array();
   for (const auto& condition : config.require) require.push_back(condition.value);
-  const nlohmann::json& registered = earlier.value("register", nlohmann::json::object());
-  if (!registered.contains("version"))
-    unwrap(earlier_value(earlier, Step::register_model, "model", Step::gate));  // names what is missing
-  std::string model = registered["model"].get<std::string>();
-  std::int64_t version = registered["version"].get<std::int64_t>();
+  auto [model, version, image] = needs_registered(earlier, Step::gate);
   models::Registry registry = open_registry(setup.registry);
   const release::ReleaseKey& key = setup.decision.plan.key;
   nlohmann::json output = {{"alias", config.promote_to}, {"model", model}, {"version", version},
@@ -162,14 +176,11 @@ nlohmann::json gate(const ReleaseSetup& setup, const nlohmann::json& earlier) {
 
 nlohmann::json render(Context& context, const ReleaseFlags& flags, const ReleaseSetup& setup,
                       const nlohmann::json& earlier) {
-  const nlohmann::json& registered = earlier.value("register", nlohmann::json::object());
-  if (!registered.contains("version"))
-    unwrap(earlier_value(earlier, Step::register_model, "model", Step::render));
+  Registered registered = needs_registered(earlier, Step::render);
   DeployPlace place = deploy_place(context, flags.registry_db, setup.decision.environment.name, flags.tool_image);
   models::Registry registry = open_registry(place.registry);
-  deploy::ServedModel model = served_model(
-      place, registry,
-      fmt::format("{}@{}", registered["model"].get<std::string>(), registered["version"].get<std::int64_t>()));
+  deploy::ServedModel model =
+      served_model(place, registry, fmt::format("{}@{}", registered.model, registered.version));
   auto objects = unwrap(deploy::render_direct(model));
   ModelManifest manifest{.model = model.model, .yaml = deploy::manifest_yaml(objects)};
   ManifestFiles files = write_manifests({.path = setup.manifests.string() + "/",
@@ -183,9 +194,9 @@ nlohmann::json render(Context& context, const ReleaseFlags& flags, const Release
 nlohmann::json tag(const ReleaseFlags& flags, const ReleaseSetup& setup, const nlohmann::json& earlier) {
   const release::ReleaseKey& key = setup.decision.plan.key;
   std::string message = fmt::format("{} {}", setup.project.name, key.version);
-  if (auto registered = earlier.value("register", nlohmann::json::object()); registered.contains("version"))
-    message += fmt::format("\n\nmodel {} version {}\nimage {}", registered["model"].get<std::string>(),
-                           registered["version"].get<std::int64_t>(), registered.value("image", ""));
+  if (auto registered = registered_of(earlier))
+    message += fmt::format("\n\nmodel {} version {}\nimage {}", registered->model, registered->version,
+                           registered->image);
   std::vector<std::filesystem::path> stale;
   if (setup.taking_over) stale = unwrap(git::remove_stale_locks(setup.repo.workdir, {"refs/tags/" + setup.decision.tag}));
   auto tagged = unwrap(git::create_tag(setup.repo.workdir, setup.decision.tag, key.commit, message));
@@ -233,9 +244,9 @@ nlohmann::json commit(const ReleaseFlags& flags, const ReleaseSetup& setup, cons
   const core::GitOpsConfig& gitops = *setup.project.release.gitops;
   const release::ReleaseKey& key = setup.decision.plan.key;
   std::string message = fmt::format("{} {} for {}", setup.project.name, key.version, setup.decision.environment.name);
-  if (auto registered = earlier.value("register", nlohmann::json::object()); registered.contains("version"))
-    message += fmt::format(": model {} version {}\n\nimage {}", registered["model"].get<std::string>(),
-                           registered["version"].get<std::int64_t>(), registered.value("image", ""));
+  if (auto registered = registered_of(earlier))
+    message += fmt::format(": model {} version {}\n\nimage {}", registered->model, registered->version,
+                           registered->image);
   message += fmt::format("\nsource commit {}{}", key.commit,
                          setup.repo.remote_url ? fmt::format(" of {}", *setup.repo.remote_url) : "");
   auto files = gitops_files(*setup.gitops_root / gitops.dir, setup);

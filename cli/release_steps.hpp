@@ -56,6 +56,9 @@ models::Gate release_gate(const core::Project& project);
 Result<nlohmann::json> run_release_step(Context& context, const ReleaseFlags& flags, const ReleaseSetup& setup,
                                         release::Step step, const nlohmann::json& earlier);
 
+// The 7-character id git shows for a commit.
+inline std::string short_commit(const std::string& id) { return id.substr(0, 7); }
+
 // What the step will do, for --dry-run; what it did, from its output, for the summary.
 std::string step_plan(const ReleaseFlags& flags, const ReleaseSetup& setup, release::Step step);
 std::string step_summary(release::Step step, const nlohmann::json& output);
