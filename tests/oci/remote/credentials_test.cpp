@@ -187,6 +187,30 @@ TEST_F(CredentialsTest, SourcesComeFromTheEnvironment) {
     ::unsetenv(name);
 }
 
+TEST(AuthConfigLookupTest, HelperForTheHostComesBeforeAuthsAndCredsStoreAndNothingRuns) {
+  std::string text = R"({"credHelpers":{"reg.example.com":"ecr-login","other.example.com":""},
+    "auths":{"reg.example.com":{"auth":")" + base64_encode("carol:pw56") + R"("},
+             "other.example.com":{"auth":")" + base64_encode("dave:pw78") + R"("}},
+    "credsStore":"desktop"})";
+  EXPECT_EQ(lookup_auth_config(text, "a.json", "reg.example.com"), (AuthLookup{std::nullopt, "ecr-login"}));
+  // An empty helper name is no helper: the auths entry is used.
+  EXPECT_EQ(lookup_auth_config(text, "a.json", "other.example.com"),
+            (AuthLookup{Credential{"dave", "pw78", "", "a.json"}, ""}));
+  EXPECT_EQ(lookup_auth_config(text, "a.json", "third.example.com"), (AuthLookup{std::nullopt, "desktop"}));
+  EXPECT_EQ(lookup_auth_config(R"({"auths":{}})", "a.json", "third.example.com"), AuthLookup{});
+}
+
+TEST(AuthConfigLookupTest, MalformedTextNamesTheSource) {
+  for (std::string_view text : {"", "[1]", "{\"auths\":", "\"x\""}) {
+    auto found = lookup_auth_config(text, "/home/u/.docker/config.json", "reg.example.com");
+    ASSERT_FALSE(found) << text;
+    EXPECT_EQ(found.error().message(), "/home/u/.docker/config.json: not a valid JSON object");
+  }
+  auto bad_auth = lookup_auth_config(R"({"auths":{"reg.example.com":{"auth":"bm9jb2xvbg=="}}})", "c.json", "reg.example.com");
+  ASSERT_FALSE(bad_auth);
+  EXPECT_EQ(bad_auth.error().message(), "c.json: the 'auth' entry is not base64 of user:password");
+}
+
 TEST(Base64Test, RoundTripsAndRejectsBadInput) {
   for (std::string_view text : {"", "a", "ab", "abc", "abcd", "user:pass"}) {
     auto decoded = base64_decode(base64_encode(text));

@@ -52,8 +52,8 @@ const json* find_host(const json& object, std::string_view registry) {
   return nullptr;
 }
 
-Result<std::optional<Credential>> from_auths_entry(const json& entry, const fs::path& path) {
-  Credential credential{{}, {}, {}, path.string()};
+Result<std::optional<Credential>> from_auths_entry(const json& entry, std::string_view source) {
+  Credential credential{{}, {}, {}, std::string(source)};
   auto text = [&](const char* key) {
     auto it = entry.find(key);
     return it != entry.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -63,7 +63,7 @@ Result<std::optional<Credential>> from_auths_entry(const json& entry, const fs::
     auto decoded = base64_decode(auth);
     auto colon = decoded ? decoded->find(':') : std::string::npos;
     if (colon == std::string::npos)
-      return fail(Errc::invalid, fmt::format("{}: the 'auth' entry is not base64 of user:password", path.string()));
+      return fail(Errc::invalid, fmt::format("{}: the 'auth' entry is not base64 of user:password", source));
     credential.username = decoded->substr(0, colon);
     credential.password = decoded->substr(colon + 1);
   } else {
@@ -101,28 +101,37 @@ Result<std::optional<Credential>> find_credential(const CredentialSources& sourc
   return std::nullopt;
 }
 
+Result<AuthLookup> lookup_auth_config(std::string_view text, std::string_view source, std::string_view registry) {
+  auto config = json::parse(text, nullptr, false);
+  if (config.is_discarded() || !config.is_object())
+    return fail(Errc::invalid, fmt::format("{}: not a valid JSON object", source));
+  auto helper_named = [](const json* value) { return value && value->is_string() && !value->get<std::string>().empty(); };
+  if (auto it = config.find("credHelpers"); it != config.end()) {
+    if (const json* helper = find_host(*it, registry); helper_named(helper))
+      return AuthLookup{std::nullopt, helper->get<std::string>()};
+  }
+  if (auto it = config.find("auths"); it != config.end()) {
+    if (const json* entry = find_host(*it, registry); entry && entry->is_object()) {
+      auto credential = from_auths_entry(*entry, source);
+      if (!credential) return std::unexpected(credential.error());
+      if (*credential) return AuthLookup{std::move(*credential), {}};
+    }
+  }
+  if (auto it = config.find("credsStore"); it != config.end() && helper_named(&*it))
+    return AuthLookup{std::nullopt, it->get<std::string>()};
+  return AuthLookup{};
+}
+
 Result<std::optional<Credential>> read_auth_file(const fs::path& path, std::string_view registry) {
   std::error_code ec;
   if (!fs::exists(path, ec)) return std::nullopt;
   auto content = core::read_file(path);
   if (!content) return std::unexpected(content.error());
-  auto config = json::parse(*content, nullptr, false);
-  if (config.is_discarded() || !config.is_object())
-    return fail(Errc::invalid, fmt::format("{}: not a valid JSON object", path.string()));
+  auto found = lookup_auth_config(*content, path.string(), registry);
+  if (!found) return std::unexpected(found.error());
+  if (found->helper.empty()) return std::move(found->credential);
   std::string server = is_docker_hub(registry) ? std::string(k_docker_hub_server) : std::string(registry);
-  if (auto it = config.find("credHelpers"); it != config.end()) {
-    if (const json* helper = find_host(*it, registry); helper && helper->is_string())
-      return with_context(run_credential_helper(helper->get<std::string>(), server), path.string());
-  }
-  if (auto it = config.find("auths"); it != config.end()) {
-    if (const json* entry = find_host(*it, registry); entry && entry->is_object()) {
-      auto credential = from_auths_entry(*entry, path);
-      if (!credential || *credential) return credential;
-    }
-  }
-  if (auto it = config.find("credsStore"); it != config.end() && it->is_string() && !it->get<std::string>().empty())
-    return with_context(run_credential_helper(it->get<std::string>(), server), path.string());
-  return std::nullopt;
+  return with_context(run_credential_helper(found->helper, server), path.string());
 }
 
 Result<std::optional<Credential>> run_credential_helper(std::string_view helper, std::string_view server) {

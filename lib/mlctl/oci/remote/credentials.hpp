@@ -38,9 +38,21 @@ struct CredentialSources {
 // (the message names the file), or a credential helper that fails other than "not found".
 Result<std::optional<Credential>> find_credential(const CredentialSources& sources, std::string_view registry);
 
-// The entry for `registry` in one docker config.json / containers auth.json: credHelpers for the
-// host first, then the `auths` entry (`auth` as base64 "user:pass", or `identitytoken`), then the
-// credsStore. A missing file gives none.
+// What one auth file says about a registry: a credential it holds, or the credential helper to
+// ask (`docker-credential-<helper>`), or neither.
+struct AuthLookup {
+  std::optional<Credential> credential;
+  std::string helper;
+
+  bool operator==(const AuthLookup&) const = default;
+};
+
+// Reads the text of a docker config.json / containers auth.json for `registry`: credHelpers for
+// the host first, then the `auths` entry (`auth` as base64 "user:pass", or `identitytoken`), then
+// the credsStore. `source` names the file in messages and in Credential::source. Runs nothing.
+Result<AuthLookup> lookup_auth_config(std::string_view text, std::string_view source, std::string_view registry);
+
+// lookup_auth_config on a file, running the helper it names. A missing file gives none.
 Result<std::optional<Credential>> read_auth_file(const std::filesystem::path& path, std::string_view registry);
 
 // Runs `docker-credential-<helper> get` with the server on stdin; none when it has no entry.
