@@ -237,7 +237,7 @@ void add_build(CLI::App& app) {
   command->add_option("--builder", flags->builder, "What installs image.system_packages: auto, buildah, podman")
       ->check(CLI::IsMember({"auto", "buildah", "podman"}))
       ->option_text("auto|buildah|podman");
-  command->add_flag("--insecure", flags->insecure, "Allow plain HTTP to a registry that is not on this machine");
+  command->add_flag("--insecure", flags->insecure, "Do not check the registry's TLS certificate; use plain HTTP if it does not speak TLS");
   command->add_flag("--serve", flags->serve,
                     "Build the serving image: the model server on port 8080 as the entrypoint (also image.serve)");
   command->add_option("--model", flags->model, "With --serve, bake this registered model version into the image")

@@ -277,7 +277,7 @@ void add_release(CLI::App& app) {
                     "The version's tag points at another commit: leave it there and release without tagging");
   command->add_flag("--from-hook", flags->from_hook,
                     "What the git hooks pass: wait for a release that is running instead of refusing");
-  command->add_flag("--insecure", flags->insecure, "Allow plain HTTP to an image registry that is not on this machine");
+  command->add_flag("--insecure", flags->insecure, "Do not check the image registry's TLS certificate; use plain HTTP if it does not speak TLS");
   add_registry_db_option(command, flags->registry_db);
   command->add_option("--tool-image", flags->tool_image,
                       "model.packaging init: the mlctl image that fetches the model")

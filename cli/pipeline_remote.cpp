@@ -287,7 +287,7 @@ void add_server_options(CLI::App* command, PipelineFlags& flags) {
   command->add_option("--token-file", flags.token_file, "A file holding the bearer token")
       ->option_text("FILE")
       ->envname("MLCTL_PIPELINE_TOKEN_FILE");
-  command->add_flag("--insecure", flags.insecure, "Allow plain HTTP to a server that is not on this machine");
+  command->add_flag("--insecure", flags.insecure, "Do not check the server's TLS certificate; allow the token over plain HTTP");
 }
 
 }  // namespace

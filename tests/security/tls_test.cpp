@@ -1,6 +1,7 @@
 // `mlctl build --push` to a registry that serves HTTPS with a self-signed certificate: refused
 // with exit 5 and the certificate named unless the certificate is trusted (SSL_CERT_FILE or
-// SSL_CERT_DIR), and nothing reaches the registry's storage when it is refused.
+// SSL_CERT_DIR) or --insecure is given, and nothing reaches the registry's storage when it is
+// refused; and --insecure to a registry that speaks only plain HTTP.
 #include "security_support.hpp"
 #include "tls_registry.hpp"
 
@@ -70,17 +71,42 @@ TEST_F(TlsTest, SelfSignedCertificateIsRefusedWithExitFiveAndNothingIsPushed) {
   EXPECT_EQ(stored_files(registry_.storage()), std::vector<std::string>{});
 }
 
-// --insecure only allows plain HTTP (build --help, mlctl-build(1)); it never turns certificate
-// checks off, so a registry that speaks only TLS refuses the plain request and nothing is pushed.
-TEST_F(TlsTest, InsecureIsPlainHttpWhichATlsOnlyRegistryRefuses) {
-  auto refused = push({"--insecure"});
+// --insecure is HTTPS without the certificate check, for the registry's own host.
+TEST_F(TlsTest, InsecurePushesWithoutCheckingTheCertificate) {
+  auto pushed = push({"--insecure"});
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.out << pushed.err;
+  EXPECT_TRUE(pushed.out.starts_with(registry_.host() + "/demo:0.1.0@sha256:")) << pushed.out;
+  EXPECT_EQ(e2e::registry_tags(registry_.storage(), "demo"),
+            (std::vector<std::string>{"0.1.0", e2e::short_sha(project_)}));
+}
+
+// A registry that is not on a loopback name and speaks only plain HTTP: refused over HTTPS
+// unless --insecure, which then falls back to plain HTTP (docker's insecure-registries).
+TEST(InsecureTest, PlainHttpRegistryIsUsedOnlyWithInsecure) {
+  TempDir dir;
+  RegistryServer plain;
+  std::string port = plain.host().substr(plain.host().rfind(':') + 1);
+  std::string host = "plain.localhost:" + port;  // libcurl resolves *.localhost to 127.0.0.1
+  fs::path base = busybox_base();
+  ASSERT_FALSE(base.empty());
+  fs::path project = e2e::copy_project("shell-app", dir.path());
+  auto env = isolated_env(dir.path(), host, "oci:" + base.string() + ":1");
+
+  auto refused = run_mlctl({"build", "--push"}, project, env);
   EXPECT_EQ(refused.exit_code, 5) << refused.out << refused.err;
-  EXPECT_EQ(error_line(refused.err), "mlctl: error: pushing to " + registry_.host() + ": contacting registry " +
-                                         registry_.host() +
-                                         ": 400 Bad Request: Client sent an HTTP request to an HTTPS server.")
+  std::string line = error_line(refused.err);
+  EXPECT_TRUE(line.starts_with("mlctl: error: pushing to " + host + ": contacting registry " + host +
+                               ": GET https://" + host + "/v2/: "))
       << refused.err;
-  EXPECT_EQ(refused.out, "");
-  EXPECT_EQ(stored_files(registry_.storage()), std::vector<std::string>{});
+  EXPECT_NE(line.find("wrong version number"), std::string::npos) << refused.err;
+  EXPECT_EQ(stored_files(plain.storage()), std::vector<std::string>{});
+
+  auto pushed = run_mlctl({"build", "--push", "--insecure", "-v"}, project, env);
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.out << pushed.err;
+  EXPECT_TRUE(pushed.out.starts_with(host + "/demo:0.1.0@sha256:")) << pushed.out;
+  EXPECT_NE(pushed.err.find(host + " does not speak TLS: using plain http, as --insecure allows"), std::string::npos)
+      << pushed.err;
+  EXPECT_EQ(e2e::registry_tags(plain.storage(), "demo"), (std::vector<std::string>{"0.1.0", e2e::short_sha(project)}));
 }
 
 TEST_F(TlsTest, CertificateTrustedThroughSslCertFileOrSslCertDirPushes) {

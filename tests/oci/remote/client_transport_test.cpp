@@ -63,18 +63,67 @@ TEST(ClientTransportTest, PlainHttpToAnotherMachineIsRefused) {
   EXPECT_FALSE(std::filesystem::exists(dir / "blob.part"));
 }
 
-TEST(ClientTransportTest, InsecureAllowsPlainHttpAndLoopbackUsesIt) {
+TEST(ClientTransportTest, LoopbackIsPlainHttpAndOtherHostsAreVerifiedHttps) {
   FakeTransport transport([](const Request& r) -> RegistryResult<Response> { return respond(r, 200); });
-  auto options = quick_options();
-  options.insecure = Insecure::yes;
-  ASSERT_TRUE(Client("reg.example.com", transport, std::nullopt, options).ping());
   ASSERT_TRUE(Client("127.0.0.1:5000", transport, std::nullopt, quick_options()).ping());
   ASSERT_TRUE(Client("reg.example.com", transport, std::nullopt, quick_options()).ping());
   auto sent = transport.sent();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].url, "http://127.0.0.1:5000/v2/");
+  EXPECT_EQ(sent[1].url, "https://reg.example.com/v2/");
+  EXPECT_TRUE(sent[1].verify_tls);
+}
+
+// What curl reports when an https request reaches a server that speaks plain http.
+RegistryResult<Response> tls_handshake_failure(const Request& r) {
+  RegistryError error(Errc::remote, r.method + " " + r.url + ": wrong version number", 0, {}, false);
+  error.set_tls_handshake_failed();
+  return std::unexpected(error);
+}
+
+TEST(ClientTransportTest, InsecureSkipsTheCertificateCheckOfTheRegistryOnly) {
+  std::string digest = core::sha256_digest("blob");
+  FakeTransport transport([](const Request& r) -> RegistryResult<Response> {
+    if (r.url.starts_with("https://reg.example.com/v2/app/blobs/"))
+      return respond(r, 307, {{"Location", "https://storage.example.com/blob"}});
+    return respond(r, 200, {}, "blob");
+  });
+  auto options = quick_options();
+  options.insecure = Insecure::yes;
+  Client client("reg.example.com", transport, std::nullopt, options);
+  test::TempDir dir;
+  ASSERT_TRUE(client.pull_blob("app", digest, dir / "blob"));
+  auto sent = transport.sent();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].url, "https://reg.example.com/v2/app/blobs/" + digest);
+  EXPECT_FALSE(sent[0].verify_tls);
+  EXPECT_EQ(sent[1].url, "https://storage.example.com/blob");
+  EXPECT_TRUE(sent[1].verify_tls);
+}
+
+TEST(ClientTransportTest, InsecureFallsBackToPlainHttpOnceWhenTheRegistryDoesNotSpeakTls) {
+  FakeTransport transport([](const Request& r) -> RegistryResult<Response> {
+    if (r.url.starts_with("https://")) return tls_handshake_failure(r);
+    return respond(r, 200);
+  });
+  auto options = quick_options();
+  options.insecure = Insecure::yes;
+  Client client("reg.example.com", transport, std::nullopt, options);
+  ASSERT_TRUE(client.ping());
+  ASSERT_TRUE(client.ping());
+  auto sent = transport.sent();
   ASSERT_EQ(sent.size(), 3u);
-  EXPECT_EQ(sent[0].url, "http://reg.example.com/v2/");
-  EXPECT_EQ(sent[1].url, "http://127.0.0.1:5000/v2/");
-  EXPECT_EQ(sent[2].url, "https://reg.example.com/v2/");
+  EXPECT_EQ(sent[0].url, "https://reg.example.com/v2/");
+  EXPECT_EQ(sent[1].url, "http://reg.example.com/v2/");
+  EXPECT_EQ(sent[2].url, "http://reg.example.com/v2/");
+
+  // Without --insecure the same failure is the answer: nothing is tried over plain http.
+  Client strict("reg.example.com", transport, std::nullopt, quick_options());
+  auto refused = strict.ping();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message(),
+            "contacting registry reg.example.com: GET https://reg.example.com/v2/: wrong version number");
+  EXPECT_EQ(transport.sent().size(), 4u);
 }
 
 TEST(ClientTransportTest, ManifestComesBackWithTypeAndDigest) {

@@ -18,6 +18,7 @@ public:
     std::string url;
     oci::remote::Headers headers;
     std::string body;
+    bool verify_tls = true;
   };
   using Handler = std::function<oci::remote::RegistryResult<oci::remote::Response>(const oci::remote::Request&)>;
 
@@ -28,7 +29,7 @@ public:
       std::lock_guard lock(mutex_);
       std::string body;
       if (const auto* bytes = std::get_if<std::string_view>(&request.body)) body = *bytes;
-      sent_.push_back({request.method, request.url, request.headers, body});
+      sent_.push_back({request.method, request.url, request.headers, body, request.verify_tls});
     }
     return handler_(request);
   }

@@ -212,8 +212,8 @@ RegistryResult<Response> CurlTransport::send(const Request& request) {
   char error_buffer[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(curl, CURLOPT_SHARE, shared_->share);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, request.verify_tls ? 1L : 0L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, request.verify_tls ? 2L : 0L);
   if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
   if (!options_.ca_dir.empty()) curl_easy_setopt(curl, CURLOPT_CAPATH, options_.ca_dir.c_str());
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
@@ -232,6 +232,7 @@ RegistryResult<Response> CurlTransport::send(const Request& request) {
     std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
     RegistryError error(Errc::remote, fmt::format("{}: {}", where, detail), 0, {}, retryable_curl_error(code));
     if (code == CURLE_PEER_FAILED_VERIFICATION) error.with_hint(std::string(k_untrusted_hint));
+    if (code == CURLE_SSL_CONNECT_ERROR) error.set_tls_handshake_failed();
     return std::unexpected(error);
   }
   if (!t.head_complete)

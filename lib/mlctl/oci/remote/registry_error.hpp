@@ -37,6 +37,9 @@ public:
   // How long the server asked to wait (Retry-After), when it did.
   std::optional<std::chrono::milliseconds> retry_after() const { return retry_after_; }
   void set_retry_after(std::chrono::milliseconds delay) { retry_after_ = delay; }
+  // The TLS handshake failed before any certificate was checked, as when the server speaks plain http.
+  bool tls_handshake_failed() const { return tls_handshake_failed_; }
+  void set_tls_handshake_failed() { tls_handshake_failed_ = true; }
 
   RegistryError& context(std::string_view what) {
     Error::context(what);
@@ -48,6 +51,7 @@ private:
   std::vector<ErrorEntry> entries_;
   bool retryable_ = false;
   std::optional<std::chrono::milliseconds> retry_after_;
+  bool tls_handshake_failed_ = false;
 };
 
 template <typename T>

@@ -34,15 +34,19 @@ Session::Session(std::string registry, Transport& transport, std::optional<Crede
     : registry_(std::move(registry)), transport_(transport), credential_(std::move(credential)),
       insecure_(insecure), reporter_(reporter) {
   auto probe = parse_url("https://" + registry_);
-  bool plain = insecure_ == Insecure::yes || (probe && is_loopback_host(probe->host));
-  base_url_ = (plain ? "http://" : "https://") + registry_;
-  auto base = parse_url(base_url_);
-  origin_ = base ? base->origin() : base_url_;
+  plain_http_ = probe && is_loopback_host(probe->host);
   if (credential_) {
     redactor_.add(credential_->password);
     redactor_.add(credential_->identity_token);
     redactor_.add(base64_encode(credential_->username + ":" + credential_->password));
   }
+}
+
+std::string Session::base_url() const { return (plain_http_ ? "http://" : "https://") + registry_; }
+
+std::string Session::origin() const {
+  auto base = parse_url(base_url());
+  return base ? base->origin() : base_url();
 }
 
 RegistryError Session::redact(RegistryError error) const {
@@ -55,6 +59,7 @@ RegistryError Session::redact(RegistryError error) const {
                     error.retryable());
   if (!error.hint().empty()) out.with_hint(redactor_.apply(error.hint()));
   if (auto delay = error.retry_after()) out.set_retry_after(*delay);
+  if (error.tls_handshake_failed()) out.set_tls_handshake_failed();
   return out;
 }
 
@@ -91,7 +96,7 @@ RegistryResult<Response> Session::send(Request request, const std::vector<std::s
     auto response = follow(attempt);
     if (!response || response->status != 401 || round == 1) return response;
     auto url = parse_url(attempt.url);
-    if (!url || url->origin() != origin_) return response;
+    if (!url || url->origin() != origin()) return response;
     auto again = answer_challenge(*response, scopes, sent);
     if (!again) return std::unexpected(again.error());
     if (!*again) return response;
@@ -103,7 +108,13 @@ RegistryResult<Response> Session::follow(Request request) {
     auto url = parse_url(request.url);
     if (!url) return std::unexpected(RegistryError(url.error()));
     if (auto allowed = check_allowed(*url); !allowed) return std::unexpected(allowed.error());
+    request.verify_tls = insecure_ == Insecure::no || url->origin() != origin();
     auto response = transport_.send(request);
+    if (!response && falls_back_to_http(*url, response.error())) {
+      request.url.replace(0, std::string_view("https").size(), "http");
+      --hop;
+      continue;
+    }
     if (!response) {
       debug(fmt::format("{} {} failed: {}", request.method, redact_url(request.url), response.error().message()));
       return std::unexpected(redact(std::move(response.error())));
@@ -119,9 +130,18 @@ RegistryResult<Response> Session::follow(Request request) {
     if (!next) return std::unexpected(RegistryError(next.error()));
     auto next_url = parse_url(*next);
     // Storage behind a redirect gets signed URLs, never the registry's credentials.
-    if (!next_url || next_url->origin() != origin_) remove_header(request.headers, "Authorization");
+    if (!next_url || next_url->origin() != origin()) remove_header(request.headers, "Authorization");
     request.url = *next;
   }
+}
+
+bool Session::falls_back_to_http(const Url& url, const RegistryError& failure) {
+  if (insecure_ == Insecure::no || !failure.tls_handshake_failed() || url.scheme != "https" ||
+      url.origin() != origin())
+    return false;
+  plain_http_ = true;
+  debug(fmt::format("{} does not speak TLS: using plain http, as --insecure allows", registry_));
+  return true;
 }
 
 RegistryResult<void> Session::check_allowed(const Url& url) const {
@@ -134,7 +154,7 @@ RegistryResult<void> Session::check_allowed(const Url& url) const {
 bool Session::authorize(Request& request, const std::string& scope_key) {
   remove_header(request.headers, "Authorization");
   auto url = parse_url(request.url);
-  if (!url || url->origin() != origin_) return false;
+  if (!url || url->origin() != origin()) return false;
   std::lock_guard lock(mutex_);
   if (scheme_ == Scheme::basic && credential_ && credential_->identity_token.empty()) {
     request.headers.emplace_back("Authorization",

@@ -7,6 +7,7 @@
 #include <mlctl/oci/remote/transport.hpp>
 #include <mlctl/oci/remote/url.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -16,7 +17,10 @@
 
 namespace mlctl::oci::remote {
 
-// Plain http to a registry that is not on this machine, only when the user asked for it.
+// What --insecure allows for a registry that is not on this machine: https without checking the
+// certificate, and plain http when the registry does not speak TLS (as docker's
+// insecure-registries and skopeo's --tls-verify=false). Other hosts, such as the storage a
+// registry redirects to, are checked as always.
 enum class Insecure { no, yes };
 
 // One registry's connection state: the credential, which auth scheme the registry wants, bearer
@@ -27,8 +31,9 @@ public:
   Session(std::string registry, Transport& transport, std::optional<Credential> credential, Insecure insecure,
           core::Reporter& reporter);
 
-  // "https://ghcr.io" or "http://127.0.0.1:5000".
-  const std::string& base_url() const { return base_url_; }
+  // "https://ghcr.io" or "http://127.0.0.1:5000"; with Insecure::yes it turns to http once the
+  // registry has failed a TLS handshake.
+  std::string base_url() const;
 
   // Sends `request` with the credentials the registry wants for `scopes` (e.g.
   // "repository:ml/model:pull,push"): answers one 401 challenge (Basic, or Bearer via the token
@@ -53,7 +58,11 @@ private:
     std::chrono::steady_clock::time_point expires;
   };
 
+  std::string origin() const;
   RegistryResult<Response> follow(Request request);
+  // With Insecure::yes: whether `failure` of a request to `url` means the registry speaks plain
+  // http, which is then used from here on.
+  bool falls_back_to_http(const Url& url, const RegistryError& failure);
   RegistryResult<void> check_allowed(const Url& url) const;
   bool authorize(Request& request, const std::string& scope_key);
   // True when a new credential is ready and the request is worth sending again.
@@ -64,8 +73,7 @@ private:
                                          const std::vector<std::string>& scopes);
 
   std::string registry_;
-  std::string base_url_;
-  std::string origin_;
+  std::atomic<bool> plain_http_;
   Transport& transport_;
   std::optional<Credential> credential_;
   Insecure insecure_;

@@ -55,6 +55,8 @@ struct Request {
   BodySink* sink = nullptr;
   // Bytes sent and received so far in this attempt.
   std::function<void(std::uint64_t sent, std::uint64_t received)> progress;
+  // Whether an https server's certificate is checked; off only where the user said --insecure.
+  bool verify_tls = true;
 };
 
 struct Response {

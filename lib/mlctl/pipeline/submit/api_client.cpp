@@ -144,6 +144,7 @@ remote::Request ApiClient::request(std::string method, std::string_view target, 
   remote::Request request(std::move(method), base_url_ + std::string(target));
   request.headers.emplace_back("Accept", std::string(accept));
   if (!token_.empty()) request.headers.emplace_back("Authorization", "Bearer " + token_);
+  request.verify_tls = options_.insecure == remote::Insecure::no;
   return request;
 }
 

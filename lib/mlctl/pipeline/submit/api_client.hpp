@@ -21,7 +21,7 @@ Result<std::string> read_token_file(const std::filesystem::path& path);
 
 struct ApiOptions {
   // Plain http to a host other than this machine is refused while a token would travel over
-  // it, unless the user asked for it.
+  // it, and an https server's certificate is checked, unless the user asked otherwise.
   oci::remote::Insecure insecure = oci::remote::Insecure::no;
   oci::remote::RetryPolicy retry;  // for reads; a create is never sent twice
   oci::remote::Sleeper sleep;      // empty: really sleep (tests pass a recorder)
