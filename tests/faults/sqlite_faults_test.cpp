@@ -122,6 +122,32 @@ TEST_F(SqliteFaultsTest, KillNineAtRandomPoints) {
   EXPECT_GE(kills, rounds / 2) << "most rounds kill a writer in the middle of a command";
 }
 
+// A writer kept out for longer than the busy timeout (30 s: another process holds the write lock)
+// fails with the reason and what to do, and registers nothing; once the lock is gone the same
+// command registers the next version.
+TEST_F(SqliteFaultsTest, WriterLockedOutLongerThanTheBusyTimeoutSaysWhyAndLosesNothing) {
+  dir_.write("model.bin", artifact_of(1));
+  auto first = mlctl({"register", "fraud", "--artifact", "model.bin", "-o", "json"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open(db().c_str(), &holder), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(holder, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto locked_out = mlctl({"register", "fraud", "--artifact", "model.bin"});
+  sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(holder);
+  EXPECT_EQ(locked_out.exit_code, 1);
+  EXPECT_EQ(locked_out.out, "");
+  EXPECT_EQ(locked_out.err, fmt::format("mlctl: error: registry database {0}: database is locked\n"
+                                        "hint: another process held the database for 30 s: run the command again "
+                                        "(fuser {0} shows who has it open)\n",
+                                        db().string()));
+  EXPECT_EQ(latest_version(db()), 1);
+  auto again = mlctl({"register", "fraud", "--artifact", "model.bin", "-o", "json"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(version_in(json_of(again.out), "version"), 2);
+  EXPECT_EQ(integrity_check(db()), "ok");
+}
+
 // 48 KiB that say which version they belong to.
 std::string description_of(std::int64_t version) {
   std::string text = fmt::format("version {} ", version);
@@ -225,8 +251,9 @@ TEST_F(SqliteFaultsTest, FullDisk) {
   // The store on the full disk: the copy fails, says why, and leaves no partial object behind.
   auto stored = project.register_version(static_cast<std::int64_t>(digests.size()) + 1, Store::on_disk, "big.bin");
   EXPECT_EQ(stored.exit_code, 1);
-  EXPECT_EQ(stored.err, fmt::format("mlctl: error: storing {0}: cannot write a copy of {0}: No space left on device\n",
-                                    (dir_ / "big.bin").string()));
+  EXPECT_EQ(stored.err, fmt::format("mlctl: error: storing {0}: cannot write a copy of {0} into {1}: No space left on "
+                                    "device\nhint: free space on the file system that holds it\n",
+                                    (dir_ / "big.bin").string(), (folder / "artifacts" / "sha256").string()));
   std::vector<std::string> objects;
   std::error_code absent;
   for (const auto& entry : fs::directory_iterator(folder / "artifacts" / "sha256", absent))

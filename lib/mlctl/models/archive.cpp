@@ -203,7 +203,7 @@ Result<ContentDigest> directory_digest(const fs::path& root) {
   return ContentDigest{.digest = hashing.digest(), .size = hashing.size()};
 }
 
-Result<ContentDigest> copy_file_hashing(const fs::path& source, int fd) {
+Result<ContentDigest> copy_file_hashing(const fs::path& source, int fd, const fs::path& destination) {
   int in = ::open(source.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (in < 0 && errno == ENOENT) return fail(Errc::not_found, fmt::format("{}: no such file", source.string()));
   if (in < 0) return fail(Errc::failed, fmt::format("{}: cannot open: {}", source.string(), std::strerror(errno)));
@@ -232,7 +232,11 @@ Result<ContentDigest> copy_file_hashing(const fs::path& source, int fd) {
       ssize_t w = ::write(fd, buffer.get() + done, static_cast<size_t>(n - done));
       if (w < 0 && errno == EINTR) continue;
       if (w < 0) {
-        result = fail(Errc::failed, fmt::format("cannot write a copy of {}: {}", source.string(), std::strerror(errno)));
+        int error = errno;
+        result = fail(Errc::failed,
+                      fmt::format("cannot write a copy of {} into {}: {}", source.string(), destination.string(),
+                                  std::strerror(error)),
+                      error == ENOSPC || error == EDQUOT ? "free space on the file system that holds it" : "");
         break;
       }
       done += w;

@@ -34,8 +34,9 @@ Result<ContentDigest> directory_digest(const std::filesystem::path& root);
 // Of a file's bytes (not followed if it is a symlink).
 Result<ContentDigest> file_digest(const std::filesystem::path& path);
 // Copies a file's bytes to `fd` (not owned), hashing them on the way, so what is checked is what
-// was written.
-Result<ContentDigest> copy_file_hashing(const std::filesystem::path& source, int fd);
+// was written. A failed write names `destination` (where `fd` writes) and hints at a full disk.
+Result<ContentDigest> copy_file_hashing(const std::filesystem::path& source, int fd,
+                                        const std::filesystem::path& destination = {});
 // Errc::failed "<what>: digest mismatch: expected X, got Y" unless they are equal.
 Result<void> check_digest(std::string_view what, std::string_view expected, std::string_view actual);
 

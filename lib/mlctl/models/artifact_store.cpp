@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
 namespace mlctl::models {
 
 namespace fs = std::filesystem;
@@ -17,9 +19,28 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view k_file_scheme = "file://";
+// A put writes its temporary file continuously; one untouched for this long was left by a process
+// that was killed.
+constexpr auto k_stale_put = std::chrono::hours(1);
+
+// Removes the ".put-XXXXXX" files of killed puts from `folder`. Best effort: a file that cannot be
+// read or removed is left for the next put.
+void remove_stale_puts(const fs::path& folder, core::Reporter& reporter) {
+  std::error_code ec;
+  auto now = fs::file_time_type::clock::now();
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    std::string name = entry.path().filename().string();
+    if (!name.starts_with(".put-")) continue;
+    auto written = entry.last_write_time(ec);
+    if (ec || now - written < k_stale_put) continue;
+    if (fs::remove(entry.path(), ec))
+      reporter.debug(fmt::format("removed {}, left by a put that did not finish", entry.path().string()));
+  }
+}
 
 // The local content-addressed store: <root>/sha256/<hex>, a file's bytes or a directory's tar.
-// Objects are read-only (0444) and published by rename, so a reader never sees half of one.
+// Objects are read-only (0444) and published by rename, so a reader never sees half of one; what
+// a killed put leaves is removed by a later put.
 class LocalStore final : public ArtifactStore {
 public:
   explicit LocalStore(fs::path root) : root_(std::move(root)) {}
@@ -31,9 +52,10 @@ private:
     bool directory = S_ISDIR(info.st_mode);
     if (!directory && !S_ISREG(info.st_mode)) return fail(Errc::invalid, "not a regular file or directory");
     fs::path folder = root_ / "sha256";
+    remove_stale_puts(folder, reporter);
     auto temp = core::TempFile::create(folder, "put", fs::perms(0444));
     if (!temp) return std::unexpected(temp.error());
-    Result<ContentDigest> content = directory ? tar_into(source, temp->fd()) : copy_file_hashing(source, temp->fd());
+    Result<ContentDigest> content = directory ? tar_into(source, temp->fd()) : copy_file_hashing(source, temp->fd(), folder);
     if (!content) return std::unexpected(content.error());
     std::string hex = content->digest.substr(7);
     fs::path target = folder / hex;
@@ -72,10 +94,10 @@ private:
       if (auto checked = check_digest(object.string(), artifact.digest, content->digest); !checked) return checked;
       if (auto extracted = extract_tar(object, destination); !extracted) return extracted;
     } else {
-      auto temp = core::TempFile::create(destination.parent_path().empty() ? "." : destination.parent_path(),
-                                         destination.filename().string());
+      fs::path folder = destination.parent_path().empty() ? fs::path(".") : destination.parent_path();
+      auto temp = core::TempFile::create(folder, destination.filename().string());
       if (!temp) return std::unexpected(temp.error());
-      auto content = copy_file_hashing(object, temp->fd());
+      auto content = copy_file_hashing(object, temp->fd(), folder);
       if (!content) return std::unexpected(content.error());
       if (auto checked = check_digest(object.string(), artifact.digest, content->digest); !checked) return checked;
       if (auto closed = temp->sync_and_close(); !closed) return closed;

@@ -23,11 +23,18 @@ std::string file_of(sqlite3* db) {
   return name ? name : "";
 }
 
-// SQLite says "database or disk is full" for both; the registry sets no page limit, so it is the
-// disk. Say so, and how to recover: the failed transaction was rolled back, so running the
-// command again once there is space is safe.
-Error disk_full_or(Error error, int code, const std::filesystem::path& file) {
-  if ((code & 0xff) != SQLITE_FULL || file.empty()) return error;
+// Two failures a user can act on get a reason and what to do. SQLite says "database or disk is
+// full" for both; the registry sets no page limit, so it is the disk. "database is locked" after
+// the busy timeout means another process held the file all that time. Either way the failed
+// transaction was rolled back, so running the command again is safe.
+Error explained(Error error, int code, const std::filesystem::path& file) {
+  if (file.empty()) return error;
+  if ((code & 0xff) == SQLITE_BUSY)
+    return Error(error.code(), error.message(),
+                 fmt::format("another process held the database for {} s: run the command again (fuser {} "
+                             "shows who has it open)",
+                             k_busy_timeout_ms / 1000, file.string()));
+  if ((code & 0xff) != SQLITE_FULL) return error;
   std::string folder = file.parent_path().string();
   return Error(error.code(), fmt::format("{}: no space left on the file system that holds it", error.message()),
                fmt::format("free space on the file system of {} (df -h {}), then run the command again", folder,
@@ -36,7 +43,7 @@ Error disk_full_or(Error error, int code, const std::filesystem::path& file) {
 
 Error sqlite_error(sqlite3* db, int code, std::string_view doing) {
   std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(code);
-  return disk_full_or(Error(Errc::failed, fmt::format("{}: {}", doing, message)), code, file_of(db));
+  return explained(Error(Errc::failed, fmt::format("{}: {}", doing, message)), code, file_of(db));
 }
 
 // Whether the file at `path` is an SQLite database in WAL mode: bytes 18 and 19 of its header
@@ -170,7 +177,7 @@ Result<void> Database::exec(std::string_view sql) {
   std::string text = message ? message : sqlite3_errstr(rc);
   sqlite3_free(message);
   return std::unexpected(
-      disk_full_or(Error(Errc::failed, fmt::format("registry database {}: {}", path_.string(), text)), rc, path_));
+      explained(Error(Errc::failed, fmt::format("registry database {}: {}", path_.string(), text)), rc, path_));
 }
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }

@@ -63,6 +63,20 @@ TEST_F(LocalStoreTest, StoringTheSameContentTwiceChangesNothing) {
   EXPECT_EQ(list_folder(objects()), std::vector<std::string>{first->digest.substr(7)});  // no temporary left
 }
 
+// What a put killed by SIGKILL leaves (its temporary file) goes with the next put once it is an
+// hour old; a younger one may be another process's put in progress and stays.
+TEST_F(LocalStoreTest, APutRemovesTemporaryFilesOfKilledPutsOnly) {
+  fs::create_directories(objects());
+  fs::path killed = objects() / ".put-Ab12Cd", running = objects() / ".put-Ef34Gh";
+  std::ofstream(killed) << "half of a model";
+  std::ofstream(running) << "half of another";
+  fs::last_write_time(killed, fs::file_time_type::clock::now() - std::chrono::minutes(61));
+  fs::last_write_time(running, fs::file_time_type::clock::now() - std::chrono::minutes(59));
+  auto stored = open()->put(dir_.write("model.pkl", "weights"), reporter_);
+  ASSERT_TRUE(stored) << stored.error().message();
+  EXPECT_EQ(list_folder(objects()), (std::vector<std::string>{".put-Ef34Gh", stored->digest.substr(7)}));
+}
+
 TEST_F(LocalStoreTest, DirectoryRoundTripGivesTheSameTree) {
   test::make_model_tree(dir_ / "model");
   auto store = open();
