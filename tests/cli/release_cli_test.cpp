@@ -151,6 +151,29 @@ TEST_F(ReleaseCliTest, AStepWhoseInputsNeverRanAndAGitOpsRepoThatIsTheProjectAre
             "commits to the branch it was triggered from");
 }
 
+TEST_F(ReleaseCliTest, AGitOpsRepoThatIsNotAWorkTreeAndACommitWithNothingRenderedAreRefused) {
+  fs::path ops = dir_.path().parent_path() / (dir_.path().filename().string() + "-ops");
+  bump("1.6.0", "release:\n  gitops: {repo: ../" + ops.filename().string() + ", dir: deploy}\n");
+  auto missing = mlctl({"release", "--dry-run"});
+  EXPECT_EQ(missing.exit_code, 4);
+  EXPECT_TRUE(missing.err.starts_with("mlctl: error: mlctl.yaml:8:18: release.gitops.repo: " + ops.string() +
+                                      " is not a git work tree: "))
+      << missing.err;
+  EXPECT_TRUE(missing.err.ends_with("\nhint: clone the GitOps repository there first\n")) << missing.err;
+
+  fs::create_directories(ops);
+  init_repository(ops, {{"README.md", "manifests\n"}});
+  std::string ops_head = test::git(ops, {"rev-parse", "HEAD"});
+  auto commit = mlctl({"release", "--only", "commit"});
+  EXPECT_EQ(commit.exit_code, 4);
+  EXPECT_NE(commit.err.find("mlctl: error: nothing is rendered in .mlctl/releases/1.6.0\n"
+                            "hint: run the release with the render step (leave it in --only)\n"),
+            std::string::npos)
+      << commit.err;
+  EXPECT_EQ(test::git(ops, {"rev-parse", "HEAD"}), ops_head) << "nothing was committed";
+  fs::remove_all(ops);
+}
+
 TEST_F(ReleaseCliTest, ABadReleaseSectionIsNamedWithItsLine) {
   bump("1.6.0", "release:\n  gate: {require: \"metrics.auc >>= 0.9\"}\n");
   auto bad = mlctl({"release", "--only", "gate"});
