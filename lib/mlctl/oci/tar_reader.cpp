@@ -69,6 +69,7 @@ public:
   explicit MemorySource(std::string_view bytes) : bytes_(bytes) {}
   Result<std::size_t> read(char* out, std::size_t size) override {
     std::size_t n = std::min(size, bytes_.size());
+    if (n == 0) return n;  // an empty view may have no data pointer, which memcpy must not get
     std::memcpy(out, bytes_.data(), n);
     bytes_.remove_prefix(n);
     return n;
