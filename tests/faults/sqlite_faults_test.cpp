@@ -26,7 +26,9 @@ using Clock = std::chrono::steady_clock;
 constexpr int k_writers = 16;
 constexpr auto k_writing_time = std::chrono::seconds(30);
 constexpr int k_kill_rounds = 40;
+// Rounds go on for this long, and at least k_least_rounds of them however slow mlctl is.
 constexpr auto k_killing_time = std::chrono::seconds(20);
+constexpr int k_least_rounds = 10;
 // A later writer that waits this long was blocked by something a killed one left behind.
 constexpr auto k_prompt = std::chrono::seconds(5);
 constexpr std::uint64_t k_disk_bytes = 4 << 20;
@@ -91,7 +93,8 @@ TEST_F(SqliteFaultsTest, KillNineAtRandomPoints) {
   auto started = Clock::now();
   int rounds = 0, kills = 0, unreported = 0;
   std::optional<std::int64_t> after_kill;  // where the later writer's alias points
-  for (int number = 1; number <= k_kill_rounds && Clock::now() - started < k_killing_time; ++number) {
+  for (int number = 1;
+       number <= k_kill_rounds && (number <= k_least_rounds || Clock::now() - started < k_killing_time); ++number) {
     KillRound round = run_kill_round(number, random, dir_.path(), env(), digest);
     ++rounds;
     kills += round.kills;
@@ -118,7 +121,6 @@ TEST_F(SqliteFaultsTest, KillNineAtRandomPoints) {
                            rounds, std::chrono::duration<double>(Clock::now() - started).count(), kills, unreported);
   EXPECT_EQ(integrity_check(db()), "ok");
   if (HasFailure()) return;
-  EXPECT_GE(rounds, 10);
   EXPECT_GE(kills, rounds / 2) << "most rounds kill a writer in the middle of a command";
 }
 

@@ -60,11 +60,15 @@ TEST_F(ModelConcurrencyTest, EightWritersGetVersionsOneToTwoHundred) {
 
 TEST_F(ModelConcurrencyTest, KillNineMidBatchLosesNothingReported) {
   dir_.write("model.bin", "weights");
-  // The batch runs in its own session (so its own process group), killed with SIGKILL after 1.5 s
-  // wherever it is: between registrations, copying an artifact, or inside a transaction.
+  // The batch runs in its own session (so its own process group), killed with SIGKILL 0.3 s after
+  // it has reported three registrations (waited for at most a minute, however slow mlctl is, as
+  // under the sanitizers), wherever it is then: between registrations, copying an artifact, or
+  // inside a transaction.
   std::string script =
       "setsid sh -c 'for i in $(seq 1000); do \"$MLCTL\" model register fraud --artifact model.bin >> printed.txt "
-      "|| exit 1; done' & pid=$!; sleep 1.5; env kill -s KILL -- -$pid; wait $pid; exit 0";
+      "|| exit 1; done' & pid=$!; "
+      "i=0; while [ \"$(cat printed.txt 2>/dev/null | wc -l)\" -lt 3 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; "
+      "sleep 0.3; env kill -s KILL -- -$pid; wait $pid; exit 0";
   auto env = this->env();
   env["MLCTL"] = MLCTL_BINARY;
   auto killed = run_command({"sh", "-c", script}, dir_.path(), env);

@@ -42,13 +42,15 @@ private:
   std::string check_create(const std::string& collection, const std::string& namespace_name,
                            const nlohmann::json& request) const;
 
-  FakeApiServer server_;
   std::set<std::string> namespaces_{"ml-dev"};
   mutable std::mutex mutex_;
   std::map<std::string, nlohmann::json> objects_;
   std::map<std::string, std::vector<nlohmann::json>> scripts_;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> logs_;
   int created_ = 0;
+  // Last, so that it is destroyed first: its destructor waits for the requests in flight,
+  // whose handlers use the members above.
+  FakeApiServer server_;
 };
 
 }  // namespace mlctl::test

@@ -45,7 +45,6 @@ private:
   std::string check_run(const nlohmann::json& run) const;
   std::string check_recurring_run(const nlohmann::json& run) const;
 
-  FakeApiServer server_;
   mutable std::mutex mutex_;
   std::map<std::string, nlohmann::json> pipelines_;  // by id
   std::map<std::string, nlohmann::json> versions_;   // by id
@@ -53,6 +52,9 @@ private:
   std::map<std::string, nlohmann::json> runs_;       // by id
   std::map<std::string, nlohmann::json> recurring_runs_;  // by id
   std::map<std::string, std::vector<nlohmann::json>> scripts_;
+  // Last, so that it is destroyed first: its destructor waits for the requests in flight,
+  // whose handlers use the members above.
+  FakeApiServer server_;
 };
 
 }  // namespace mlctl::test

@@ -90,12 +90,14 @@ protected:
   }
 
   // Adds a last pipeline step after the registration that prints "published" and, when
-  // SLOW_PUBLISH is set, then sleeps `seconds` (a release held in its training), and commits it.
+  // SLOW_PUBLISH names a file, then waits for that file to exist, at most `seconds` (a release
+  // held in its training until the test lets it go on), and commits it.
   void add_publish_step(int seconds) {
     std::ofstream(app_ / "pipelines/train.yaml", std::ios::app)
         << "  - name: publish\n    needs: [register]\n"
-           "    command: [sh, -c, \"echo published; if [ -n \\\"$SLOW_PUBLISH\\\" ]; then sleep "
-        << seconds << "; fi\"]\n";
+           "    command: [sh, -c, \"echo published; i=0; while [ -n \\\"$SLOW_PUBLISH\\\" ] && "
+           "[ ! -e \\\"$SLOW_PUBLISH\\\" ] && [ $i -lt "
+        << seconds * 10 << " ]; do sleep 0.1; i=$((i+1)); done\"]\n";
     git(app_, {"commit", "-q", "-am", "publish step"});
   }
 
@@ -258,6 +260,25 @@ TEST_F(ReleaseE2eTest, AFailedStepIsContinuedByTheNextRunNotRedone) {
   EXPECT_EQ(git(gitops_, {"rev-list", "--count", "HEAD"}), "2");
 }
 
+// Reads `fd` into `text` until `text` holds `marker` (true) or the pipe ends (false).
+bool read_until(int fd, const std::string& marker, std::string& text) {
+  char buffer[4096];
+  while (text.find(marker) == std::string::npos) {
+    ssize_t got = ::read(fd, buffer, sizeof buffer);
+    if (got <= 0) return false;
+    text.append(buffer, static_cast<size_t>(got));
+  }
+  return true;
+}
+
+// What is left to read on `fd`, to its end.
+std::string read_rest(int fd) {
+  std::string text;
+  char buffer[4096];
+  for (ssize_t got; (got = ::read(fd, buffer, sizeof buffer)) > 0;) text.append(buffer, static_cast<size_t>(got));
+  return text;
+}
+
 // Starts `mlctl -o json release` (its progress and the pipeline's output on stderr) and kills its
 // whole process group with SIGKILL as soon as a line of stderr holds `marker`. Returns whether it
 // was killed there (false: it ended first, with the stderr it printed in `err`).
@@ -270,17 +291,9 @@ bool kill_release_at(const std::string& marker, const fs::path& cwd, const std::
     ADD_FAILURE() << child.error().message();
     return false;
   }
-  char buffer[4096];
-  std::string line;
-  while (true) {
-    ssize_t got = ::read(child->stderr_fd(), buffer, sizeof buffer);
-    if (got <= 0) break;
-    err.append(buffer, static_cast<size_t>(got));
-    if (err.find(marker) != std::string::npos) {
-      child->signal_group(SIGKILL);
-      core::ExitStatus status = child->wait();
-      return status.signal == SIGKILL;
-    }
+  if (read_until(child->stderr_fd(), marker, err)) {
+    child->signal_group(SIGKILL);
+    return child->wait().signal == SIGKILL;
   }
   child->wait();
   return false;
@@ -303,12 +316,16 @@ TEST_F(ReleaseE2eTest, KilledInEveryStepTheNextRunCompletesItExactlyOnce) {
   int kills = 0;
   for (const auto& marker : markers) {
     auto vars = env();
-    if (marker == "| published") vars["SLOW_PUBLISH"] = "1";
+    if (marker == "| published") vars["SLOW_PUBLISH"] = (app_.parent_path() / "never-created").string();
     std::string err;
     bool killed = kill_release_at(marker, app_, vars, err);
-    if (marker == "| published") ASSERT_TRUE(killed) << err;
+    if (marker == "| published") {
+      ASSERT_TRUE(killed) << err;
+    }
     kills += killed;
-    if (!killed) ASSERT_NE(err.find(marker.substr(0, marker.find(':')) + ": done before"), std::string::npos) << err;
+    if (!killed) {
+      ASSERT_NE(err.find(marker.substr(0, marker.find(':')) + ": done before"), std::string::npos) << err;
+    }
   }
   EXPECT_GE(kills, 3);
   auto last = mlctl({"-o", "json", "release"});
@@ -336,22 +353,20 @@ TEST_F(ReleaseE2eTest, KilledInEveryStepTheNextRunCompletesItExactlyOnce) {
 
 TEST_F(ReleaseE2eTest, ASecondReleaseWhileOneRunsIsRefusedOrWaitsForIt) {
   ASSERT_EQ(mlctl({"hook", "uninstall"}).exit_code, 0);
-  add_publish_step(3);
+  add_publish_step(120);
   merge_feature("bump", "0.2.0");
 
-  // The first release dawdles in its training; while it does, a second one is refused (exit 4,
-  // naming the first's process), and one from a hook waits, then finds it released.
+  // The first release is held in its training until the test opens the gate; meanwhile a second
+  // one is refused (exit 4, naming the first's process), and one from a hook waits, then finds it
+  // released.
+  fs::path gate = app_.parent_path() / "publish-gate";
   auto vars = env();
-  vars["SLOW_PUBLISH"] = "1";
+  vars["SLOW_PUBLISH"] = gate.string();
   auto first = core::Child::spawn({.argv = {MLCTL_BINARY, "-o", "json", "release"}, .cwd = app_, .env = vars,
                                    .unset_env = {}, .input = {}, .timeout = {}});
   ASSERT_TRUE(first) << first.error().message();  // its record (stdout) fits in the pipe: read after it ends
   std::string err;
-  char buffer[4096];
-  for (ssize_t got; err.find("| published") == std::string::npos &&
-                    (got = ::read(first->stderr_fd(), buffer, sizeof buffer)) > 0;)
-    err.append(buffer, static_cast<size_t>(got));
-  ASSERT_NE(err.find("| published"), std::string::npos) << err;
+  ASSERT_TRUE(read_until(first->stderr_fd(), "| published", err)) << err;
 
   auto refused = mlctl({"release"});
   EXPECT_EQ(refused.exit_code, 4);
@@ -359,13 +374,19 @@ TEST_F(ReleaseE2eTest, ASecondReleaseWhileOneRunsIsRefusedOrWaitsForIt) {
                                       git(app_, {"rev-parse", "HEAD"}).substr(0, 12) + " is running in process " +
                                       std::to_string(first->pid()) + "@"))
       << refused.err;
-  auto waited = mlctl({"release", "--from-hook"});
+  auto waiter = core::Child::spawn({.argv = {MLCTL_BINARY, "release", "--from-hook"}, .cwd = app_, .env = env(),
+                                    .unset_env = {}, .input = {}, .timeout = {}});
+  ASSERT_TRUE(waiter) << waiter.error().message();
+  std::string waiter_err, waiter_out;
+  EXPECT_TRUE(read_until(waiter->stderr_fd(),
+                         "waiting for release 0.2.0 (process " + std::to_string(first->pid()) + "@", waiter_err))
+      << waiter_err;
+  std::ofstream(gate) << "open\n";
   EXPECT_EQ(first->wait().exit_code, 0);
-  ASSERT_EQ(waited.exit_code, 0) << waited.err;
-  EXPECT_NE(waited.err.find("waiting for release 0.2.0 (process " + std::to_string(first->pid()) + "@"),
-            std::string::npos)
-      << waited.err;
-  EXPECT_TRUE(waited.out.starts_with("app 0.2.0 was released before: succeeded")) << waited.out;
+  waiter_out = read_rest(waiter->stdout_fd());
+  waiter_err += read_rest(waiter->stderr_fd());
+  ASSERT_EQ(waiter->wait().exit_code, 0) << waiter_err;
+  EXPECT_TRUE(waiter_out.starts_with("app 0.2.0 was released before: succeeded")) << waiter_out;
   EXPECT_EQ(model_versions().size(), 1u);
   EXPECT_EQ(git(gitops_, {"rev-list", "--count", "HEAD"}), "2");
 }
