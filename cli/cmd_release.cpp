@@ -277,7 +277,15 @@ void add_release(CLI::App& app) {
                     "The version's tag points at another commit: leave it there and release without tagging");
   command->add_flag("--from-hook", flags->from_hook,
                     "What the git hooks pass: wait for a release that is running instead of refusing");
-  command->add_flag("--insecure", flags->insecure, "Do not check the image registry's TLS certificate; use plain HTTP if it does not speak TLS");
+  command->add_flag("--insecure", flags->insecure,
+                    "Do not check the TLS certificate of the image registry (plain HTTP if it does not speak TLS) "
+                    "or of the Argo Server");
+  command->add_option("--server", flags->server, "release.train.backend argo: the Argo Server URL (over release.train.server)")
+      ->option_text("URL")
+      ->envname("MLCTL_PIPELINE_SERVER");
+  command->add_option("--token-file", flags->token_file, "release.train.backend argo: a file holding the bearer token")
+      ->option_text("FILE")
+      ->envname("MLCTL_PIPELINE_TOKEN_FILE");
   add_registry_db_option(command, flags->registry_db);
   command->add_option("--tool-image", flags->tool_image,
                       "model.packaging init: the mlctl image that fetches the model")
@@ -287,9 +295,11 @@ void add_release(CLI::App& app) {
 parent, so a merge commit that bumps it releases and any other commit does nothing (exit 0).
 Its steps, each recorded in the registry database under (version, commit):
   build     build the image and push it to image.repository (tags: VERSION and the short commit)
-  train     run the pipeline (release.pipeline, else 'train') on this machine, 'image: self' = that image
+  train     run the pipeline (release.pipeline, else 'train') on this machine, 'image: self' = that image;
+            with release.train.backend argo, submit it to Argo Workflows as a Workflow and wait for it
   register  the model version the run's 'uses: register' step made, its lineage naming the commit,
-            the image and the run
+            the image and the run (on argo the step stages it in registry.artifacts, and this machine
+            registers it)
   gate      promote it to release.gate.promote_to (default production) if release.gate's conditions hold
   render    Kubernetes manifests for the environment, in .mlctl/releases/VERSION/ (a kustomize layout)
   tag       annotated tag v{version} (release.tag) at the commit; never moved

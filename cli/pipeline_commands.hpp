@@ -4,6 +4,7 @@
 #include "registry_location.hpp"
 
 #include <mlctl/pipeline/local/run_record.hpp>
+#include <mlctl/pipeline/submit/argo.hpp>
 
 #include <filesystem>
 #include <map>
@@ -58,6 +59,11 @@ struct PipelineFlags {
   std::string artifact;
   std::string metrics;
   std::string model;
+  std::string stage;  // register: FILE for the staged version
+
+  // Not a flag: compile `uses: register` steps to stage their versions in the artifact store
+  // (pipeline::CompileOptions::stage_registrations), as a release's training on a cluster does.
+  bool stage_registrations = false;
 };
 
 // A pipeline NAME from the project's `pipelines`, or the path of a pipeline file (which needs
@@ -83,6 +89,11 @@ struct LocalRun {
 // cannot start; a run that fails or is cancelled is returned as recorded.
 LocalRun run_locally(Context& context, const std::filesystem::path& file, const PipelineFlags& flags,
                      const std::string& served_image);
+
+// `mlctl pipeline submit --wait` of flags.pipeline to the Argo Server flags.server, always as a
+// Workflow (pipeline_remote.cpp): compiles, submits, waits, reporting its phase as it changes. Fatal
+// when it cannot be compiled, submitted or waited for; a workflow that failed is returned.
+pipeline::ArgoStatus run_on_argo(Context& context, const PipelineFlags& flags);
 
 // `mlctl pipeline run|runs|show|action` (pipeline_run.cpp).
 void add_pipeline_local_commands(CLI::App* group, const std::shared_ptr<PipelineFlags>& flags);

@@ -67,6 +67,11 @@ Compiled compile(const Context& context, const PipelineFlags& flags) {
   options.params = parse_params(flags.params);
   options.kind = argo_kind(flags.kind);
   options.artifacts = artifact_passing(flags.artifacts);
+  options.model = place.model;
+  if (flags.stage_registrations) {
+    options.stage_registrations = true;
+    options.artifact_store = place.artifacts;
+  }
   compiled.document = unwrap(backend(flags) == Backend::argo ? compile_argo(compiled.pipeline, options)
                                                              : compile_kfp(compiled.pipeline, options));
   return compiled;
@@ -159,9 +164,20 @@ void exit_unless(bool succeeded) {
   if (!succeeded) throw Exit{static_cast<int>(Errc::failed)};
 }
 
+// Waits for a submitted workflow to finish, reporting each change of its phase.
+ArgoStatus wait_for_argo(Context& context, const PipelineFlags& flags, const ArgoServer& server,
+                         const ArgoSubmitted& submitted) {
+  context.reporter().step(fmt::format("submitted {}/{}; waiting for it to finish", submitted.namespace_name, submitted.name));
+  ArgoPhase last = ArgoPhase::pending;
+  return unwrap(argo_wait(server, submitted.namespace_name, submitted.name, wait_options(flags), steady_clock(),
+                          [&](const ArgoStatus& seen) {
+                            if (seen.phase != last) context.reporter().step(fmt::format("{}: {}", seen.name, to_string(seen.phase)));
+                            last = seen.phase;
+                          }));
+}
+
 void submit_to_argo(Context& context, const PipelineFlags& flags, const Compiled& compiled, const ArgoServer& server) {
-  std::string ns = namespace_of(flags);
-  ArgoSubmitted submitted = unwrap(submit_argo(server, ns, compiled.document));
+  ArgoSubmitted submitted = unwrap(submit_argo(server, namespace_of(flags), compiled.document));
   std::string kind = compiled.document.value("kind", "Workflow");
   if (!flags.wait || submitted.kind != ArgoKind::workflow) {
     context.print({{"backend", "argo"}, {"kind", kind}, {"namespace", submitted.namespace_name},
@@ -169,13 +185,7 @@ void submit_to_argo(Context& context, const PipelineFlags& flags, const Compiled
                   fmt::format("submitted {} {}/{}", kind, submitted.namespace_name, submitted.name));
     return;
   }
-  context.reporter().step(fmt::format("submitted {}/{}; waiting for it to finish", submitted.namespace_name, submitted.name));
-  ArgoPhase last = ArgoPhase::pending;
-  auto status = unwrap(argo_wait(server, ns, submitted.name, wait_options(flags), steady_clock(),
-                                 [&](const ArgoStatus& seen) {
-                                   if (seen.phase != last) context.reporter().step(fmt::format("{}: {}", seen.name, to_string(seen.phase)));
-                                   last = seen.phase;
-                                 }));
+  ArgoStatus status = wait_for_argo(context, flags, server, submitted);
   context.print(argo_json(status), argo_text(status));
   exit_unless(status.phase == ArgoPhase::succeeded);
 }
@@ -230,6 +240,22 @@ void run_submit(Context& context, const PipelineFlags& flags) {
   if (backend(flags) == Backend::argo) submit_to_argo(context, flags, compiled, ArgoServer{*connection.api});
   else submit_to_kfp(context, flags, compiled, KfpServer{*connection.api});
 }
+
+}  // namespace
+
+ArgoStatus run_on_argo(Context& context, const PipelineFlags& flags) {
+  PipelineFlags workflow = flags;
+  workflow.backend = "argo";
+  workflow.kind = "workflow";
+  Compiled compiled = compile(context, workflow);
+  Connection connection;
+  connect(connection, workflow);
+  ArgoServer server{*connection.api};
+  ArgoSubmitted submitted = unwrap(submit_argo(server, namespace_of(workflow), compiled.document));
+  return wait_for_argo(context, workflow, server, submitted);
+}
+
+namespace {
 
 void run_status(Context& context, const PipelineFlags& flags) {
   Connection connection;

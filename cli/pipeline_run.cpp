@@ -177,7 +177,8 @@ void run_show(Context& context, const PipelineFlags& flags) {
 void run_action(Context& context, const PipelineFlags& flags) {
   if (flags.action != "register")
     throw Fatal{Error(Errc::invalid, fmt::format("unknown action '{}'", flags.action), "the built-in actions: register")};
-  RegistryPlace place = locate_registry(context, flags.registry);
+  // Staging needs no database (a pod of a cluster run has none), only a folder to start from.
+  RegistryPlace place = locate_registry(context, flags.registry, flags.stage.empty() ? fs::path() : fs::current_path());
   pipeline::RegisterRequest request{.artifact = flags.artifact,
                                     .metrics = flags.metrics,
                                     .model = flags.model,
@@ -185,8 +186,17 @@ void run_action(Context& context, const PipelineFlags& flags) {
                                     .run_id = flags.run_id,
                                     .git_commit = flags.git_commit,
                                     .project_root = place.project_root};
-  auto version = unwrap(pipeline::register_model(
-      request, {.database = place.database, .artifacts = place.artifacts, .model = place.model, .flavor = place.flavor, .image = {}}));
+  pipeline::RegistryLocation location{
+      .database = place.database, .artifacts = place.artifacts, .model = place.model, .flavor = place.flavor, .image = {}};
+  if (!flags.stage.empty()) {
+    nlohmann::json staged = unwrap(pipeline::stage_model(request, location));
+    unwrap(core::write_file_atomic(flags.stage, staged.dump() + "\n"));
+    context.print(staged, fmt::format("stored {} for {} ({}); its registration is in {}", flags.artifact,
+                                      staged["model"].get<std::string>(),
+                                      staged["artifact"]["digest"].get<std::string>(), flags.stage));
+    return;
+  }
+  auto version = unwrap(pipeline::register_model(request, location));
   context.print(version.to_json(), fmt::format("registered {} version {} ({})", version.name, version.version,
                                                version.artifact.digest));
 }
@@ -261,6 +271,10 @@ void add_pipeline_local_commands(CLI::App* group, const std::shared_ptr<Pipeline
   action->add_option("--model", flags->model, "register: the model (default: mlctl.yaml model.name)")->option_text("NAME");
   add_registry_db_option(action, flags->registry.database);
   action->add_option("--artifact-store", flags->registry.artifacts, "Where the artifact goes")->option_text("LOCATION");
+  action->add_option("--stage", flags->stage,
+                     "register: store the artifact, write the version it would register to FILE and register nothing "
+                     "(a release's training on a cluster registers it)")
+      ->option_text("FILE");
   on_run(action, [flags](Context& context) { run_action(context, *flags); });
 }
 

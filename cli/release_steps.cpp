@@ -12,6 +12,8 @@
 #include <mlctl/git/tag.hpp>
 #include <mlctl/models/filter.hpp>
 #include <mlctl/models/lineage.hpp>
+#include <mlctl/pipeline/local/register_action.hpp>
+#include <mlctl/pipeline/values.hpp>
 
 #include <map>
 
@@ -73,11 +75,80 @@ nlohmann::json build(Context& context, const ReleaseFlags& flags, const ReleaseS
   return {{"image", built.references.front()}, {"digest", built.digest}, {"references", built.references}};
 }
 
+// The versions a workflow's staged `uses: register` steps describe (their output parameter
+// `registration`), in the order the steps ran.
+nlohmann::json staged_registrations(const pipeline::ArgoStatus& status) {
+  nlohmann::json registrations = nlohmann::json::array();
+  for (const auto& node : status.nodes) {
+    auto it = node.output_parameters.find(std::string(pipeline::k_registration_output));
+    if (node.type != "Pod" || node.phase != pipeline::ArgoPhase::succeeded || it == node.output_parameters.end())
+      continue;
+    auto staged = nlohmann::json::parse(it->second, nullptr, false);
+    if (staged.is_discarded())
+      throw Fatal{Error(Errc::remote, fmt::format("step {} of workflow {} put out a registration that is not JSON",
+                                                  node.display_name, status.name))};
+    registrations.push_back({{"step", node.display_name}, {"registration", std::move(staged)}});
+  }
+  return registrations;
+}
+
+// release.train.backend argo: the pipeline as a Workflow on the Argo Server, waited for. Its
+// `uses: register` steps store the model in registry.artifacts and put out what they would
+// register, which the register step then registers here.
+nlohmann::json train_on_argo(Context& context, const ReleaseFlags& flags, const ReleaseSetup& setup,
+                             const nlohmann::json& earlier) {
+  const core::TrainConfig& config = setup.project.release.train;
+  std::string server = flags.server.empty() ? config.server : flags.server;
+  if (server.empty())
+    throw Fatal{Error(Errc::invalid, "release.train.backend argo: no Argo Server to submit the training to",
+                      "set release.train.server in mlctl.yaml, pass --server URL, or set MLCTL_PIPELINE_SERVER")};
+  const std::string& store = setup.registry.artifacts;
+  if (!store.starts_with("oci://") && !store.starts_with("s3://"))
+    throw Fatal{Error(Errc::precondition,
+                      "release.train.backend argo: the cluster stores the model, and this machine must reach it, but "
+                      "the artifact store is local to each",
+                      "set registry.artifacts in mlctl.yaml (or MLCTL_ARTIFACT_STORE) to an oci:// or s3:// location")};
+  if (auto timeout = pipeline::parse_duration(config.timeout); !timeout)
+    throw Fatal{Error(Errc::invalid, fmt::format("{}: release.train.timeout: {}", core::display_path(setup.project.file),
+                                                 timeout.error().message()))};
+  PipelineFlags pipeline;
+  pipeline.pipeline = setup.pipeline_file.string();
+  pipeline.registry.database = flags.registry_db;
+  pipeline.image = unwrap(earlier_value(earlier, Step::build, "image", Step::train));
+  pipeline.tool_image = flags.tool_image;
+  pipeline.namespace_name = config.namespace_name;
+  pipeline.artifacts = config.artifacts;
+  pipeline.server = server;
+  pipeline.token_file = flags.token_file;
+  pipeline.insecure = flags.insecure;
+  pipeline.timeout = config.timeout;
+  pipeline.stage_registrations = true;
+  pipeline::ArgoStatus status = run_on_argo(context, pipeline);
+  if (status.phase != pipeline::ArgoPhase::succeeded) {
+    std::vector<std::string> failed;
+    for (const auto& node : status.nodes)
+      if (node.type == "Pod" && (node.phase == pipeline::ArgoPhase::failed || node.phase == pipeline::ArgoPhase::error))
+        failed.push_back(fmt::format("{}: {}", node.display_name, node.message));
+    throw Fatal{Error(Errc::failed,
+                      fmt::format("workflow {}/{} of pipeline {} {}{}", status.namespace_name, status.name,
+                                  setup.pipeline_name, pipeline::to_string(status.phase),
+                                  failed.empty() ? "" : fmt::format(" ({})", fmt::join(failed, "; "))),
+                      fmt::format("its logs: mlctl pipeline logs {} -n {} --server {}", status.name,
+                                  status.namespace_name, pipeline.server))};
+  }
+  return {{"run_id", status.name},
+          {"pipeline", setup.pipeline_name},
+          {"backend", "argo"},
+          {"namespace", status.namespace_name},
+          {"registrations", staged_registrations(status)}};
+}
+
 nlohmann::json train(Context& context, const ReleaseFlags& flags, const ReleaseSetup& setup,
                      const nlohmann::json& earlier) {
   if (setup.pipeline_file.empty())
     throw Fatal{Error(Errc::precondition, "mlctl.yaml names no pipeline to train with",
                       "add one under pipelines (release.pipeline picks one when there are several)")};
+  if (setup.project.release.train.backend == "argo") return train_on_argo(context, flags, setup, earlier);
   std::string image = unwrap(earlier_value(earlier, Step::build, "image", Step::train));
   PipelineFlags pipeline;
   pipeline.registry.database = flags.registry_db;
@@ -101,9 +172,40 @@ nlohmann::json train(Context& context, const ReleaseFlags& flags, const ReleaseS
 // the run, or, when that step was restored from the cache (a run of this release that was
 // interrupted after registering), the one registered for this release's commit and image. So an
 // interrupted release never registers its model twice.
+nlohmann::json version_output(const models::VersionRecord& version) {
+  return {{"model", version.name},
+          {"version", version.version},
+          {"artifact_digest", version.artifact.digest},
+          {"image", version.lineage.value("image", "")},
+          {"run_id", version.lineage.value("run", "")}};
+}
+
+// A training run on a cluster staged its versions (train_on_argo): each is registered here, once
+// (register_staged finds the version a re-run registered before); the first is the release's.
+nlohmann::json register_staged(const ReleaseSetup& setup, const nlohmann::json& train, const std::string& image) {
+  const nlohmann::json& registrations = train["registrations"];
+  std::string run = train.value("run_id", "");
+  if (registrations.empty())
+    throw Fatal{Error(Errc::precondition,
+                      fmt::format("workflow {} of pipeline {} staged no model version", run, setup.pipeline_name),
+                      "a release registers what the pipeline's `uses: register` step makes: add one "
+                      "(man mlctl-pipeline)")};
+  const RegistryPlace& place = setup.registry;
+  pipeline::RegistryLocation location{
+      .database = place.database, .artifacts = place.artifacts, .model = place.model, .flavor = place.flavor, .image = image};
+  std::optional<models::VersionRecord> first;
+  for (const auto& staged : registrations) {
+    auto version = unwrap(pipeline::register_staged(
+        staged["registration"], fmt::format("step {} of workflow {}", staged.value("step", "?"), run), location));
+    if (!first) first = std::move(version);
+  }
+  return version_output(*first);
+}
+
 nlohmann::json register_model(const ReleaseSetup& setup, const nlohmann::json& earlier) {
   std::string run = unwrap(earlier_value(earlier, Step::train, "run_id", Step::register_model));
   std::string image = earlier.contains("build") ? earlier["build"].value("image", "") : "";
+  if (earlier["train"].contains("registrations")) return register_staged(setup, earlier["train"], image);
   const std::string& commit = setup.decision.plan.key.commit;
   models::Registry registry = open_registry(setup.registry);
   std::optional<models::VersionRecord> found;
@@ -122,11 +224,7 @@ nlohmann::json register_model(const ReleaseSetup& setup, const nlohmann::json& e
                       fmt::format("run {} of pipeline {} registered no model version", run, setup.pipeline_name),
                       "a release registers what the pipeline's `uses: register` step makes: add one "
                       "(man mlctl-pipeline)")};
-  return {{"model", found->name},
-          {"version", found->version},
-          {"artifact_digest", found->artifact.digest},
-          {"image", found->lineage.value("image", "")},
-          {"run_id", found->lineage.value("run", "")}};
+  return version_output(*found);
 }
 
 }  // namespace
@@ -301,11 +399,19 @@ std::string step_plan(const ReleaseFlags& flags, const ReleaseSetup& setup, Step
     case Step::build:
       return project.image ? fmt::format("build the image and push it to {}:{}", project.image->repository, key.version)
                            : "build the image (mlctl.yaml has no image section: it will fail)";
-    case Step::train:
-      return setup.pipeline_file.empty()
-                 ? "train (mlctl.yaml names no pipeline: it will fail)"
-                 : fmt::format("run pipeline {} ({}) on this machine with the image", setup.pipeline_name,
-                               core::display_path(setup.pipeline_file));
+    case Step::train: {
+      const core::TrainConfig& train = project.release.train;
+      if (setup.pipeline_file.empty()) return "train (mlctl.yaml names no pipeline: it will fail)";
+      if (train.backend == "argo") {
+        std::string server = flags.server.empty() ? train.server : flags.server;
+        return fmt::format("submit pipeline {} ({}) with the image to Argo Workflows {} (namespace {}) and wait for "
+                           "it",
+                           setup.pipeline_name, core::display_path(setup.pipeline_file),
+                           server.empty() ? "(no server: it will fail)" : "at " + server, train.namespace_name);
+      }
+      return fmt::format("run pipeline {} ({}) on this machine with the image", setup.pipeline_name,
+                         core::display_path(setup.pipeline_file));
+    }
     case Step::register_model:
       return "take the model version the run registered, its lineage naming the commit, the image and the run";
     case Step::gate: {

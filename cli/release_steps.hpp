@@ -31,6 +31,8 @@ struct ReleaseFlags {
   bool insecure = false;
   std::string registry_db;
   std::string tool_image;
+  std::string server;      // release.train.backend argo: the Argo Server (over release.train.server)
+  std::string token_file;
 };
 
 // Everything the steps need, settled before the first one runs.

@@ -174,6 +174,43 @@ TEST_F(ReleaseCliTest, AGitOpsRepoThatIsNotAWorkTreeAndACommitWithNothingRendere
   fs::remove_all(ops);
 }
 
+TEST_F(ReleaseCliTest, TrainingOnArgoIsPlannedAndRefusedWithoutAServerASharedStoreOrATimeout) {
+  bump("1.6.0", "release:\n  train: {backend: argo, namespace: ml-train, timeout: 2x}\n");
+  auto plan = mlctl({"release", "--dry-run", "--only", "train"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_EQ(plan.out.substr(plan.out.find('\n') + 1),
+            "  train     submit pipeline train (train.yaml) with the image to Argo Workflows (no server: it will fail) "
+            "(namespace ml-train) and wait for it\n(dry run: nothing was changed)\n");
+  auto planned = run_mlctl({"release", "--dry-run", "--only", "train"}, dir_.path(),
+                           {{"MLCTL_PIPELINE_SERVER", "https://argo.example.com:2746"}});
+  EXPECT_NE(planned.out.find("to Argo Workflows at https://argo.example.com:2746 (namespace ml-train)"),
+            std::string::npos)
+      << planned.out;
+
+  // Each refused before anything is submitted (there is no server to submit to).
+  auto no_server = mlctl({"release", "--only", "train"});
+  EXPECT_EQ(no_server.exit_code, 2) << no_server.err;
+  EXPECT_NE(no_server.err.find("mlctl: error: release.train.backend argo: no Argo Server to submit the training to\n"
+                               "hint: set release.train.server in mlctl.yaml, pass --server URL, or set "
+                               "MLCTL_PIPELINE_SERVER\n"),
+            std::string::npos)
+      << no_server.err;
+  auto local_store = mlctl({"release", "--only", "train", "--server", "http://127.0.0.1:9"});
+  EXPECT_EQ(local_store.exit_code, 4) << local_store.err;
+  EXPECT_NE(local_store.err.find("mlctl: error: release.train.backend argo: the cluster stores the model, and this "
+                                 "machine must reach it, but the artifact store is local to each\n"
+                                 "hint: set registry.artifacts in mlctl.yaml (or MLCTL_ARTIFACT_STORE) to an oci:// "
+                                 "or s3:// location\n"),
+            std::string::npos)
+      << local_store.err;
+  auto timeout = run_mlctl({"release", "--only", "train", "--server", "http://127.0.0.1:9"}, dir_.path(),
+                           {{"MLCTL_ARTIFACT_STORE", "oci://127.0.0.1:9/models/fraud"}});
+  EXPECT_EQ(timeout.exit_code, 2) << timeout.err;
+  EXPECT_NE(timeout.err.find("mlctl: error: mlctl.yaml: release.train.timeout: "), std::string::npos) << timeout.err;
+  auto run = mlctl({"-o", "json", "model", "list"});
+  EXPECT_EQ(run.out, "[]\n") << "nothing was registered";
+}
+
 TEST_F(ReleaseCliTest, ABadReleaseSectionIsNamedWithItsLine) {
   bump("1.6.0", "release:\n  gate: {require: \"metrics.auc >>= 0.9\"}\n");
   auto bad = mlctl({"release", "--only", "gate"});

@@ -356,6 +356,39 @@ TEST(ConfigReleaseTest, DefaultsWithoutAReleaseSection) {
   EXPECT_EQ(release.gate.promote_to, "production");
   EXPECT_TRUE(release.gate.require.empty());
   EXPECT_FALSE(release.gitops);
+  EXPECT_EQ(release.train.backend, "local");
+  EXPECT_EQ(release.train.namespace_name, "default");
+  EXPECT_EQ(release.train.artifacts, "volume");
+  EXPECT_EQ(release.train.timeout, "1h");
+}
+
+TEST(ConfigReleaseTest, TrainingOnArgoReadsItsServerNamespaceArtifactsAndTimeout) {
+  auto checked = parse_project("name: a\nversion: 1.0.0\nrelease:\n  train:\n    backend: argo\n"
+                               "    server: https://argo.example.com:2746\n    namespace: ml-dev\n    artifacts: s3\n"
+                               "    timeout: 3h\n",
+                               "mlctl.yaml", env_of({}));
+  ASSERT_TRUE(checked.project) << checked.problems.front().to_string();
+  const TrainConfig& train = checked.project->release.train;
+  EXPECT_EQ(train.backend, "argo");
+  EXPECT_EQ(train.server, "https://argo.example.com:2746");
+  EXPECT_EQ(train.namespace_name, "ml-dev");
+  EXPECT_EQ(train.artifacts, "s3");
+  EXPECT_EQ(train.timeout, "3h");
+}
+
+TEST(ConfigReleaseTest, TrainingProblemsAreNamedWithTheirLines) {
+  EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nrelease:\n  train: {backend: kfp, server: argo:2746, namespace: ML,"
+                        " artifacts: nfs, retries: 2}\n"),
+            (std::vector<std::string>{
+                "mlctl.yaml:4:75: release.train.retries: unknown key (valid keys: backend, server, namespace, "
+                "artifacts, timeout)",
+                "mlctl.yaml:4:20: release.train.backend: a release cannot train on Kubeflow Pipelines yet (local or "
+                "argo); `mlctl pipeline submit --backend kfp` runs the pipeline there",
+                "mlctl.yaml:4:33: release.train.server: 'argo:2746' is not an http(s):// URL",
+                "mlctl.yaml:4:55: release.train.namespace: 'ML' is not a valid name: 'M' is not allowed",
+                "mlctl.yaml:4:70: release.train.artifacts: unknown artifact passing 'nfs' (volume or s3)"}));
+  EXPECT_EQ(problems_of("name: a\nversion: 1.0.0\nrelease:\n  train: {backend: slurm}\n"),
+            (std::vector<std::string>{"mlctl.yaml:4:20: release.train.backend: unknown backend 'slurm' (local or argo)"}));
 }
 
 TEST(ConfigReleaseTest, EachProblemIsNamedWithItsLine) {
@@ -363,7 +396,7 @@ TEST(ConfigReleaseTest, EachProblemIsNamedWithItsLine) {
                         "  tag: release\n  gate: {promote_to: Prod, better_than: production}\n"
                         "  gitops: {dir: ../out}\n  promote: x\n"),
             (std::vector<std::string>{
-                "mlctl.yaml:9:3: release.promote: unknown key (valid keys: pipeline, tag, gate, gitops)",
+                "mlctl.yaml:9:3: release.promote: unknown key (valid keys: pipeline, tag, gate, gitops, train)",
                 "mlctl.yaml:5:13: release.pipeline: no pipeline 'trian' in pipelines (there: train)",
                 "mlctl.yaml:6:8: release.tag: 'release' has no {version}: every release would get the same tag",
                 "mlctl.yaml:7:22: release.gate.promote_to: 'Prod' is not a valid name: 'P' is not allowed",

@@ -72,6 +72,27 @@ TEST(ArgoCompileTest, TrainStepCarriesResourcesRetriesTimeoutAndMetrics) {
   EXPECT_EQ(train["container"]["command"][5], "{{workflow.parameters.lr}}");
 }
 
+TEST(ArgoCompileTest, StagedRegistrationIsStoredThenPutOutAsAParameter) {
+  CompileOptions options = full_options();
+  options.stage_registrations = true;
+  options.artifact_store = "oci://registry.example.com/ml/models";
+  options.model = "fraud";
+  Json document = compile(train_pipeline(), options);
+  Json register_step = find_template(document, "register");
+  EXPECT_EQ(register_step["container"]["args"], Json::parse(R"([
+    "--run-id", "{{workflow.name}}", "--pipeline", "train",
+    "--git-commit", "0123456789abcdef0123456789abcdef01234567",
+    "--artifact", "/mlctl/outputs/train/model", "--metrics", "/mlctl/outputs/train/metrics",
+    "--model", "fraud", "--artifact-store", "oci://registry.example.com/ml/models",
+    "--stage", "/mlctl/outputs/register/registration"])"));
+  EXPECT_EQ(register_step["outputs"]["parameters"],
+            Json::parse(R"([{"name": "registration", "valueFrom": {"path": "/mlctl/outputs/register/registration"}}])"));
+  EXPECT_EQ(register_step["container"]["volumeMounts"][0],
+            Json::parse(R"({"mountPath": "/mlctl/outputs/register", "name": "mlctl", "subPath": "outputs/register"})"));
+  // Without staging the step registers in the pod, as before.
+  EXPECT_FALSE(find_template(compile(train_pipeline(), full_options()), "register").contains("outputs"));
+}
+
 TEST(ArgoCompileTest, DependenciesComeFromNeedsWithoutMountingAnything) {
   Pipeline pipeline = parse(R"(name: order
 steps:

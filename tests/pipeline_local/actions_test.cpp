@@ -2,12 +2,15 @@
 
 #include <mlctl/core/digest.hpp>
 #include <mlctl/models/registry.hpp>
+#include <mlctl/pipeline/local/register_action.hpp>
 
 #include <support/run.hpp>
+#include <support/temp_dir.hpp>
 
 namespace mlctl::pipeline {
 namespace {
 
+namespace fs = std::filesystem;
 using ComponentStepTest = LocalRunTest;
 
 // filesystem/get_file from the Kubeflow Pipelines repository: `sh -ex -c` copying a file out of
@@ -151,6 +154,60 @@ TEST_F(RegisterStepTest, ARunForAnImageRegistersItsModelOncePerCommitAndImage) {
   plain.cache = UseCache::no;
   run(pipeline, plain);
   EXPECT_EQ(registry->version({.name = "fraud"})->version, 3);
+}
+
+// A cluster's register step stages (it has no database); the machine that submitted the run
+// registers what it staged, once however often it is taken.
+TEST_F(RegisterStepTest, AStagedVersionIsStoredThenRegisteredOnceByTheSubmitter) {
+  test::TempDir pod;  // no git work tree, no project, no database
+  fs::path model = pod.write("outputs/train/model", "weights-0.1\n");
+  fs::path metrics = pod.write("outputs/train/metrics", R"({"auc": 0.93})");
+  const std::string store = (dir_.path() / "store").string();
+  const std::string commit(40, 'c');
+  RegisterRequest request{.artifact = model.string(), .metrics = metrics.string(), .model = "fraud",
+                          .pipeline = "train", .run_id = "train-x7k2p", .git_commit = commit,
+                          .project_root = pod.path()};
+  auto staged = stage_model(request, {.database = {}, .artifacts = store});
+  ASSERT_TRUE(staged) << staged.error().message();
+  EXPECT_EQ((*staged)["model"], "fraud");
+  EXPECT_EQ((*staged)["metrics"], (nlohmann::json{{"auc", 0.93}}));
+  EXPECT_EQ((*staged)["tags"], (nlohmann::json{{"pipeline", "train"}}));
+  EXPECT_EQ((*staged)["lineage"]["run"], "train-x7k2p");
+  EXPECT_EQ((*staged)["lineage"]["git"], (nlohmann::json{{"commit", commit}}));
+  EXPECT_EQ((*staged)["artifact"]["digest"], core::sha256_digest("weights-0.1\n"));
+  EXPECT_EQ((*staged)["artifact"]["size"], 12);
+  EXPECT_FALSE(fs::exists(dir_.path() / ".mlctl")) << "staging needs no database";
+
+  const std::string image = "127.0.0.1:5000/fraud:1.5.0@sha256:" + std::string(64, 'a');
+  fs::create_directories(dir_.path() / ".mlctl");
+  RegistryLocation here{.database = dir_.path() / ".mlctl" / "registry.db", .artifacts = store, .model = {},
+                        .flavor = "sklearn", .image = image};
+  auto version = register_staged(*staged, "step register of workflow train-x7k2p", here);
+  ASSERT_TRUE(version) << version.error().message();
+  EXPECT_EQ(version->name, "fraud");
+  EXPECT_EQ(version->version, 1);
+  EXPECT_EQ(version->flavor, "sklearn");
+  EXPECT_EQ(version->lineage["image"], image);
+  EXPECT_EQ(version->lineage["run"], "train-x7k2p");
+  EXPECT_EQ(version->artifact.digest, (*staged)["artifact"]["digest"]);
+  auto again = register_staged(*staged, "step register of workflow train-x7k2p", here);
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_EQ(again->version, 1) << "taken twice, registered once";
+
+  // A description that is not stage_model's fails, naming where it came from.
+  nlohmann::json forged = *staged;
+  forged["artifact"]["digest"] = "md5:0";
+  auto refused = register_staged(forged, "step register of workflow train-x7k2p", here);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Errc::invalid);
+  EXPECT_EQ(refused.error().message(),
+            "step register of workflow train-x7k2p: the staged registration's artifact names no stored artifact");
+  forged = *staged;
+  forged.erase("lineage");
+  EXPECT_EQ(register_staged(forged, "step register", here).error().message(),
+            "step register: the staged registration's lineage is missing or not an object");
+  auto registry = models::Registry::open(dir_.path() / ".mlctl" / "registry.db", models::OpenMode::existing);
+  EXPECT_EQ(registry->version({.name = "fraud"})->version, 1);
 }
 
 TEST_F(RegisterStepTest, WithoutAModelNameTheStepFails) {

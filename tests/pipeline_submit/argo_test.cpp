@@ -237,23 +237,47 @@ TEST_F(ArgoClientTest, StatusReadsThePhaseAndEveryNode) {
   EXPECT_EQ(status->started_at, "2024-05-01T03:00:00Z");
   using P = ArgoPhase;
   std::vector<ArgoNode> expected{
-      {"train-x7k2p", "train-x7k2p", "train-x7k2p", "DAG", "main", P::running, "", "2024-05-01T03:00:00Z", "", ""},
+      {"train-x7k2p", "train-x7k2p", "train-x7k2p", "DAG", "main", P::running, "", "2024-05-01T03:00:00Z", "", "", {}},
       {"train-x7k2p-1111", "train-x7k2p.prepare", "prepare", "Pod", "prepare", P::succeeded, "", "2024-05-01T03:00:01Z",
-       "2024-05-01T03:00:05Z", "train-x7k2p-prepare-1632405317"},
+       "2024-05-01T03:00:05Z", "train-x7k2p-prepare-1632405317", {}},
       {"train-x7k2p-2222", "train-x7k2p.train", "train", "Retry", "train", P::running, "", "2024-05-01T03:00:10Z", "",
-       ""},
+       "", {}},
       {"train-x7k2p-3333", "train-x7k2p.train(0)", "train(0)", "Pod", "train", P::failed, "Error (exit code 1)",
-       "2024-05-01T03:00:10Z", "", "train-x7k2p-train-2121258423"},
+       "2024-05-01T03:00:10Z", "", "train-x7k2p-train-2121258423", {}},
       {"train-x7k2p-4444", "train-x7k2p.train(1)", "train(1)", "Pod", "train", P::running, "", "2024-05-01T03:01:00Z",
-       "", "train-x7k2p-train-2725399802"},
+       "", "train-x7k2p-train-2725399802", {}},
       {"train-x7k2p-5555", "train-x7k2p.evaluate", "evaluate", "Pod", "evaluate", P::pending, "", "", "",
-       "train-x7k2p-evaluate-1218747221"},
+       "train-x7k2p-evaluate-1218747221", {}},
   };
   EXPECT_EQ(status->nodes, expected);
   auto seen = argo_.server().requests();
   EXPECT_EQ(seen.back().method, "GET");
   EXPECT_EQ(seen.back().path, "/api/v1/workflows/ml-dev/train-x7k2p");
   EXPECT_EQ(seen.back().authorization, "Bearer " + token());
+}
+
+TEST_F(ArgoClientTest, StatusReadsEachNodesOutputParameters) {
+  submit_workflow();
+  nlohmann::json status = running_status();
+  status["nodes"]["train-x7k2p-1111"]["outputs"] = {
+      {"parameters", {{{"name", "registration"}, {"value", R"({"model": "m"})"}}, {{"name", "metrics"}, {"value", "{}"}}}},
+      {"artifacts", {{{"name", "data"}, {"path", "/mlctl/outputs/prepare/data"}}}}};
+  argo_.script("train-x7k2p", {status});
+  auto read = argo_status(server_, "ml-dev", "train-x7k2p");
+  ASSERT_TRUE(read) << read.error().message();
+  EXPECT_EQ(read->nodes[1].display_name, "prepare");
+  EXPECT_EQ(read->nodes[1].output_parameters,
+            (std::map<std::string, std::string>{{"metrics", "{}"}, {"registration", R"({"model": "m"})"}}));
+  EXPECT_TRUE(read->nodes[2].output_parameters.empty());
+
+  status["nodes"]["train-x7k2p-1111"]["outputs"]["parameters"] = "registration";
+  argo_.script("train-x7k2p", {status});
+  auto bad = argo_status(server_, "ml-dev", "train-x7k2p");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), Errc::remote);
+  EXPECT_EQ(bad.error().message(),
+            "getting workflow train-x7k2p in namespace ml-dev: workflow train-x7k2p: node train-x7k2p-1111: "
+            "outputs.parameters is not a list");
 }
 
 TEST_F(ArgoClientTest, PodNamesAreNodeIdsInTheOldFormat) {

@@ -130,7 +130,7 @@ void FakeArgo::create(const httplib::Request& req, httplib::Response& res, const
   const Collection& collection = collection_of(path);
   nlohmann::json object = request[collection.field];
   auto& metadata = object["metadata"];
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   if (!metadata.contains("name"))
     metadata["name"] =
         metadata["generateName"].get<std::string>() + std::string(k_suffixes[created_ % k_suffixes.size()]);
@@ -143,7 +143,15 @@ void FakeArgo::create(const httplib::Request& req, httplib::Response& res, const
   metadata["uid"] = fmt::format("uid-{}", ++created_);
   metadata["creationTimestamp"] = "2024-05-01T03:00:00Z";
   objects_[key] = object;
+  auto hook = on_create_;
+  lock.unlock();
+  if (hook && collection.kind == "Workflow") hook(name, object);
   reply(res, 200, object);
+}
+
+void FakeArgo::on_create(std::function<void(const std::string& name, const nlohmann::json& workflow)> hook) {
+  std::lock_guard lock(mutex_);
+  on_create_ = std::move(hook);
 }
 
 void FakeArgo::get_workflow(httplib::Response& res, const std::string& namespace_name, const std::string& name) {

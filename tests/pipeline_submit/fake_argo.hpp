@@ -2,6 +2,7 @@
 
 #include "fake_api_server.hpp"
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -30,6 +31,9 @@ public:
   void script(const std::string& name, std::vector<nlohmann::json> statuses);
   // The log lines of a workflow, as (pod name, content).
   void set_logs(const std::string& name, std::vector<std::pair<std::string, std::string>> lines);
+  // Called with each Workflow created (its name, the object as stored) before the create request
+  // is answered: where a test plays the cluster (runs the steps, scripts the status).
+  void on_create(std::function<void(const std::string& name, const nlohmann::json& workflow)> hook);
   // A stored object: "workflows/ml-dev/train-x7k2p".
   std::optional<nlohmann::json> object(const std::string& key) const;
 
@@ -48,6 +52,7 @@ private:
   std::map<std::string, std::vector<nlohmann::json>> scripts_;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> logs_;
   int created_ = 0;
+  std::function<void(const std::string&, const nlohmann::json&)> on_create_;
   // Last, so that it is destroyed first: its destructor waits for the requests in flight,
   // whose handlers use the members above.
   FakeApiServer server_;

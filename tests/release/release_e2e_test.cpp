@@ -7,6 +7,7 @@
 #include <build/e2e/e2e_fixture.hpp>
 #include <git/git_cli.hpp>
 #include <oci/remote/registry_fixture.hpp>
+#include <pipeline_submit/fake_argo.hpp>
 #include <support/temp_dir.hpp>
 
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <csignal>
 #include <fstream>
+#include <mutex>
 
 #include <unistd.h>
 
@@ -22,6 +24,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using e2e::Json;
+
+// The mlctl image a compiled pipeline's `uses:` steps run in.
+std::string argo_tool_image() { return "ghcr.io/mlctl/mlctl@sha256:" + std::string(64, '2'); }
 
 class ReleaseE2eTest : public ::testing::Test {
 protected:
@@ -395,6 +400,149 @@ TEST_F(ReleaseE2eTest, ASecondReleaseWhileOneRunsIsRefusedOrWaitsForIt) {
   EXPECT_TRUE(waiter_out.starts_with("app 0.2.0 was released before: succeeded")) << waiter_out;
   EXPECT_EQ(model_versions().size(), 1u);
   EXPECT_EQ(git(gitops_, {"rev-list", "--count", "HEAD"}), "2");
+}
+
+// The cluster behind a fake Argo Server, played by the test: each task of a created Workflow's DAG
+// runs its container's command on this machine, in the order of the DAG, with /mlctl/outputs a
+// folder of the run's own (its volume) and the workflow's name filled in. Steps in the project
+// image run in the project (the work tree the image was built from), the others (the mlctl image's
+// `uses: register`) in an empty folder, as a pod without a project would. The workflow then reports
+// each task as a succeeded pod with its output parameters (read from their files), or fails at the
+// first task that does.
+class PlayedCluster {
+public:
+  PlayedCluster(FakeArgo& argo, fs::path root, fs::path project, std::map<std::string, std::string> env)
+      : argo_(argo), root_(std::move(root)), project_(std::move(project)), env_(std::move(env)) {
+    argo_.on_create([this](const std::string& name, const Json& workflow) { run(name, workflow); });
+  }
+  // Where the run of workflow NAME kept its outputs.
+  fs::path outputs(const std::string& name) const { return root_ / name / "outputs"; }
+  // The image each task ran in, by task.
+  std::map<std::string, std::string> images() const {
+    std::lock_guard lock(mutex_);
+    return images_;
+  }
+
+private:
+  std::string pod_path(std::string text, const std::string& name) const {
+    for (size_t at; (at = text.find("/mlctl/outputs")) != std::string::npos;)
+      text.replace(at, std::string_view("/mlctl/outputs").size(), outputs(name).string());
+    for (size_t at; (at = text.find("{{workflow.name}}")) != std::string::npos;)
+      text.replace(at, std::string_view("{{workflow.name}}").size(), name);
+    return text;
+  }
+
+  void run(const std::string& name, const Json& workflow) {
+    const Json& spec = workflow["spec"];
+    std::map<std::string, Json> templates;
+    for (const Json& t : spec["templates"]) templates[t["name"]] = t;
+    Json nodes = Json::object();
+    std::string phase = "Succeeded";
+    for (const Json& task : templates[spec["entrypoint"]]["dag"]["tasks"]) {
+      std::string step = task["template"];
+      const Json& container = templates[step]["container"];
+      std::vector<std::string> argv;
+      for (const char* part : {"command", "args"})
+        for (const Json& word : container.value(part, Json::array())) argv.push_back(pod_path(word, name));
+      if (argv.front() == "mlctl") argv.front() = MLCTL_BINARY;
+      auto env = env_;
+      for (const Json& var : container.value("env", Json::array())) env[var["name"]] = var["value"];
+      bool self = container["image"] != argo_tool_image();
+      fs::path cwd = self ? project_ : root_ / name / "pods" / step;
+      fs::create_directories(cwd);
+      fs::create_directories(outputs(name) / step);
+      auto done = e2e::run(argv, cwd, env);
+      Json node = {{"id", name + "-" + step}, {"name", name + "." + step}, {"displayName", step}, {"type", "Pod"},
+                   {"templateName", step},    {"phase", done.ok() ? "Succeeded" : "Failed"}};
+      EXPECT_TRUE(done.ok()) << step << ": " << done.out << done.err;
+      for (const Json& parameter : templates[step].value("outputs", Json::object()).value("parameters", Json::array()))
+        node["outputs"]["parameters"].push_back(
+            {{"name", parameter["name"]},
+             {"value", e2e::read_file(pod_path(parameter["valueFrom"]["path"], name))}});
+      nodes[name + "-" + step] = node;
+      {
+        std::lock_guard lock(mutex_);
+        images_[step] = container["image"];
+      }
+      if (!done.ok()) {
+        phase = "Failed";
+        break;
+      }
+    }
+    argo_.script(name, {{{"phase", phase}, {"nodes", nodes}}});
+  }
+
+  FakeArgo& argo_;
+  fs::path root_;
+  fs::path project_;
+  std::map<std::string, std::string> env_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::string> images_;
+};
+
+TEST_F(ReleaseE2eTest, TrainingOnArgoRegistersWhatTheWorkflowStagedOnce) {
+  ASSERT_EQ(mlctl({"hook", "uninstall"}).exit_code, 0);
+  FakeArgo argo;
+  PlayedCluster cluster(argo, dir_ / "cluster", app_, env());
+  std::ofstream(app_ / "mlctl.yaml", std::ios::app) << "  train: {backend: argo, namespace: ml-dev}\n";
+  git(app_, {"commit", "-q", "-am", "train on argo"});
+  std::string merge = merge_feature("bump", "0.2.0");
+  std::ofstream(dir_ / "argo-token") << FakeArgo::k_token;
+  auto vars = env();
+  vars["MLCTL_PIPELINE_SERVER"] = argo.url();
+  vars["MLCTL_PIPELINE_TOKEN_FILE"] = (dir_ / "argo-token").string();
+  vars["MLCTL_TOOL_IMAGE"] = argo_tool_image();
+  vars["MLCTL_ARTIFACT_STORE"] = "oci://" + registry_.host() + "/models/app";
+  // Up to the training: the workflow runs; nothing is registered yet.
+  auto trained_only = e2e::run({MLCTL_BINARY, "release", "--only", "build,train"}, app_, vars);
+  ASSERT_EQ(trained_only.exit_code, 0) << trained_only.out << trained_only.err;
+  EXPECT_NE(trained_only.err.find("submitted ml-dev/train-x7k2p; waiting for it to finish"), std::string::npos)
+      << trained_only.err;
+  EXPECT_EQ(model_versions().size(), 0u);
+  // The rest: registered here from what the register step staged, without running the workflow again.
+  auto released = e2e::run({MLCTL_BINARY, "-o", "json", "release"}, app_, vars);
+  ASSERT_EQ(released.exit_code, 0) << released.out << released.err;
+  Json release = record();
+  ASSERT_EQ(release["status"], "succeeded") << release.dump() << released.err;
+  std::string image = release["image"];
+  EXPECT_EQ(image, registry_.host() + "/app:0.2.0@" + release["digest"].get<std::string>());
+
+  // One Workflow, named by the server, in the namespace of release.train: the project's steps ran
+  // in the image just built, the registration in the mlctl image.
+  EXPECT_EQ(release["run_id"], "train-x7k2p");
+  ASSERT_TRUE(argo.object("workflows/ml-dev/train-x7k2p"));
+  EXPECT_FALSE(argo.object("workflows/ml-dev/train-m4q9z")) << "one workflow only";
+  EXPECT_EQ(cluster.images(), (std::map<std::string, std::string>{
+                                  {"prepare", image}, {"train", image}, {"register", argo_tool_image()}}));
+
+  // The version: registered here, from what the register step staged in the shared store, once;
+  // its lineage names the merge commit, the image and the workflow, its artifact is the model the
+  // cluster trained, and the gate promoted it.
+  Json versions = model_versions();
+  ASSERT_EQ(versions.size(), 1u) << versions.dump();
+  auto shown = mlctl({"-o", "json", "model", "show", "app@1"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  Json version = Json::parse(shown.out);
+  EXPECT_EQ(version["lineage"]["git"]["commit"], merge);
+  EXPECT_EQ(version["lineage"]["image"], image);
+  EXPECT_EQ(version["lineage"]["run"], "train-x7k2p");
+  EXPECT_EQ(version["tags"]["pipeline"], "train");
+  EXPECT_EQ(version["aliases"], Json::array({"production"}));
+  Json trained = Json::parse(e2e::read_file(cluster.outputs("train-x7k2p") / "train/metrics"));
+  EXPECT_EQ(version["metrics"], trained);
+  EXPECT_TRUE(version.value("artifact_uri", "").starts_with("oci://" + registry_.host() + "/models/app"))
+      << version.dump();
+  auto pulled = e2e::run({MLCTL_BINARY, "model", "pull", "app@1", (dir_ / "pulled").string()}, app_, vars);
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.err;
+  EXPECT_EQ(e2e::read_file(dir_ / "pulled"), e2e::read_file(cluster.outputs("train-x7k2p") / "train/model"));
+  EXPECT_EQ(git(gitops_, {"rev-list", "--count", "HEAD"}), "2");
+  EXPECT_EQ(git(app_, {"rev-parse", "v0.2.0^{commit}"}), merge);
+
+  // Again on the same commit: nothing is done.
+  auto again = e2e::run({MLCTL_BINARY, "-o", "json", "release"}, app_, vars);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(model_versions().size(), 1u);
+  EXPECT_FALSE(argo.object("workflows/ml-dev/train-m4q9z"));
 }
 
 }  // namespace

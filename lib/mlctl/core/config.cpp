@@ -274,10 +274,34 @@ GateConfig read_gate(YamlReader& r, const YamlNode& node) {
   return gate;
 }
 
-// release: {pipeline, tag, gate, gitops: {repo, dir}}; the pipeline must be one of `pipelines`.
+// release.train: {backend, server, namespace, artifacts, timeout}.
+TrainConfig read_train(YamlReader& r, const YamlNode& node) {
+  TrainConfig train;
+  if (!r.mapping(node, "release.train", {"backend", "server", "namespace", "artifacts", "timeout"})) return train;
+  train.backend = r.string(node, "backend", "release.train.backend", Required::no).value_or(train.backend);
+  if (train.backend == "kfp")
+    r.error(node["backend"], "release.train.backend",
+            "a release cannot train on Kubeflow Pipelines yet (local or argo); `mlctl pipeline submit --backend kfp` "
+            "runs the pipeline there");
+  else if (train.backend != "local" && train.backend != "argo")
+    r.error(node["backend"], "release.train.backend", fmt::format("unknown backend '{}' (local or argo)", train.backend));
+  train.server = r.string(node, "server", "release.train.server", Required::no).value_or("");
+  if (!train.server.empty() && !train.server.starts_with("https://") && !train.server.starts_with("http://"))
+    r.error(node["server"], "release.train.server", fmt::format("'{}' is not an http(s):// URL", train.server));
+  train.namespace_name = r.string(node, "namespace", "release.train.namespace", Required::no).value_or(train.namespace_name);
+  check(r, node["namespace"], "release.train.namespace", check_dns1123_label(train.namespace_name));
+  train.artifacts = r.string(node, "artifacts", "release.train.artifacts", Required::no).value_or(train.artifacts);
+  if (train.artifacts != "volume" && train.artifacts != "s3")
+    r.error(node["artifacts"], "release.train.artifacts",
+            fmt::format("unknown artifact passing '{}' (volume or s3)", train.artifacts));
+  train.timeout = r.string(node, "timeout", "release.train.timeout", Required::no).value_or(train.timeout);
+  return train;
+}
+
+// release: {pipeline, tag, gate, gitops: {repo, dir}, train}; the pipeline must be one of `pipelines`.
 ReleaseConfig read_release(YamlReader& r, const YamlNode& node, const Project& project) {
   ReleaseConfig release;
-  if (!r.mapping(node, "release", {"pipeline", "tag", "gate", "gitops"})) return release;
+  if (!r.mapping(node, "release", {"pipeline", "tag", "gate", "gitops", "train"})) return release;
   release.pipeline = read_located(r, node, "pipeline", "release.pipeline", {});
   if (!release.pipeline.value.empty() &&
       std::ranges::none_of(project.pipelines, [&](const auto& p) { return p.first == release.pipeline.value; })) {
@@ -307,6 +331,7 @@ ReleaseConfig read_release(YamlReader& r, const YamlNode& node, const Project& p
       release.gitops = std::move(config);
     }
   }
+  if (YamlNode train = node["train"]; train.is_defined() && !train.is_null()) release.train = read_train(r, train);
   return release;
 }
 

@@ -88,12 +88,23 @@ struct GitOpsConfig {
   std::string dir = "deploy";  // relative to the top of that repository
 };
 
+// Where a release's training runs (release.train): on this machine, or submitted to Argo
+// Workflows and waited for.
+struct TrainConfig {
+  std::string backend = "local";           // local or argo
+  std::string server;                      // argo: the Argo Server URL; empty: --server / MLCTL_PIPELINE_SERVER
+  std::string namespace_name = "default";  // argo: the namespace the workflow runs in
+  std::string artifacts = "volume";        // argo: how outputs pass between steps: volume or s3
+  std::string timeout = "1h";              // argo: how long the release waits for the workflow
+};
+
 // How `mlctl release` runs (release:); every key optional.
 struct ReleaseConfig {
   Located pipeline;           // a name from `pipelines`; empty: "train", else the only pipeline
   Located tag{"v{version}"};  // the tag pattern; {version} is the only placeholder
   GateConfig gate;
   std::optional<GitOpsConfig> gitops;
+  TrainConfig train;
 };
 
 // The parsed and validated project file.

@@ -5,6 +5,7 @@
 #include <mlctl/pipeline/dag.hpp>
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -132,10 +133,13 @@ Json step_template(const Pipeline& pipeline, const Step& step, const StepPlan& p
   if (Json in = input_artifacts(pipeline, plan, options.artifacts); !in.empty()) t["inputs"]["artifacts"] = in;
   if (Json out = output_artifacts(step, plan, options); !out.empty()) t["outputs"]["artifacts"] = out;
   // The metrics output is also an output parameter, so `argo get` and the UI show it.
-  if (step.metrics) {
-    std::string io = io_name(step.metrics->value);
-    t["outputs"]["parameters"] = Json::array({{{"name", io}, {"valueFrom", {{"path", argo_output_path(name, io)}}}}});
-  }
+  // So is a staged registration, which the submitter reads from the workflow's status.
+  std::optional<std::string> parameter;
+  if (step.metrics) parameter = io_name(step.metrics->value);
+  if (plan.stages_registration) parameter = std::string(k_registration_output);
+  if (parameter)
+    t["outputs"]["parameters"] =
+        Json::array({{{"name", *parameter}, {"valueFrom", {{"path", argo_output_path(name, *parameter)}}}}});
   if (int retries = step.retry_count(); retries > 0) t["retryStrategy"] = {{"limit", retries}};
   if (auto seconds = step.timeout_seconds()) t["activeDeadlineSeconds"] = *seconds;
   if (options.artifacts == ArtifactPassing::s3 && !plan.outputs.empty())

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace mlctl::pipeline {
 
@@ -33,6 +34,10 @@ struct VolumeOptions {
   std::string access_mode = "ReadWriteOnce";  // ReadWriteMany lets parallel steps run on several nodes
 };
 
+// The output a staged `uses: register` step (CompileOptions::stage_registrations) writes the
+// description of its version to.
+inline constexpr std::string_view k_registration_output = "registration";
+
 struct CompileOptions {
   // The project image (REF@sha256:DIGEST, as `mlctl build --push` reports it): what `image: self`
   // means, and the image of command steps that name none. Needed only when a step uses it.
@@ -45,6 +50,13 @@ struct CompileOptions {
   std::string namespace_name;    // empty: the namespace the document is submitted to
   std::string service_account;   // empty: the namespace's default
   std::map<std::string, std::string> params;  // overrides of the pipeline's param defaults
+  // `uses: register` steps: where they store the artifact (--artifact-store; empty: the tool
+  // image's default), and whether they stage the version instead of registering it (--stage):
+  // its description becomes the step's output `registration` (on Argo also an output
+  // parameter), for the machine that submitted the run to register (a release's training).
+  std::string artifact_store;
+  bool stage_registrations = false;
+  std::string model;  // what they register when their `with` names no model (mlctl.yaml's model.name)
 
   ArgoKind kind = ArgoKind::automatic;
   ArtifactPassing artifacts = ArtifactPassing::volume;

@@ -197,6 +197,15 @@ Result<void> StepPlanner::plan_action(const Step& step, StepPlan& plan) const {
     if (!value) return std::unexpected(value.error());
     plan.args.insert(plan.args.end(), {"--" + key, std::move(*value)});
   }
+  if (step.uses.value != "register") return {};
+  if (!options_.model.empty() && std::ranges::none_of(step.with, [](const auto& entry) { return entry.first == "model"; }))
+    plan.args.insert(plan.args.end(), {"--model", options_.model});
+  if (!options_.artifact_store.empty()) plan.args.insert(plan.args.end(), {"--artifact-store", options_.artifact_store});
+  if (options_.stage_registrations) {
+    plan.outputs.emplace_back(k_registration_output);
+    plan.args.insert(plan.args.end(), {"--stage", placeholders_.own_output(step.name.value, k_registration_output)});
+    plan.stages_registration = true;
+  }
   return {};
 }
 

@@ -64,7 +64,11 @@ struct StepPlan {
   std::vector<std::string> params;        // names, sorted, unique
   std::vector<ValueFile> value_files;
   bool reads_run_id = false;
+  // A staged `uses: register` (CompileOptions::stage_registrations): its last output is
+  // k_registration_output, the version to register.
+  bool stages_registration = false;
 };
+
 
 // What compiling every step needs; built once per pipeline.
 class StepPlanner {

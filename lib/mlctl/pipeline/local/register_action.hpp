@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -41,5 +42,20 @@ struct RegisterRequest {
 // Fails (invalid) on a bad model name or metrics file, and
 // (precondition) when there is no database or no model name.
 Result<models::VersionRecord> register_model(const RegisterRequest& request, const RegistryLocation& location);
+
+// What a cluster step does instead of registering (`mlctl pipeline action register --stage FILE`),
+// as the pod has no database to register in: stores the artifact as register_model does and returns
+// the version it would register, as JSON ({"model", "params", "metrics", "tags", "lineage",
+// "artifact": {"uri", "digest", "size", "directory"}}), for the machine that submitted the run to
+// register with register_staged. Needs no database.
+Result<nlohmann::json> stage_model(const RegisterRequest& request, const RegistryLocation& location);
+
+// Registers a version stage_model described (`source` names where it came from in errors: "step
+// register of workflow train-x7k2p"), with location.flavor, adding location.image to its lineage. A version of the same
+// model, artifact and run registered before is returned instead of a new one, so taking a run's
+// registrations twice registers them once. Fails (invalid) on a description that is not
+// stage_model's, and as register_model does.
+Result<models::VersionRecord> register_staged(const nlohmann::json& staged, std::string_view source,
+                                              const RegistryLocation& location);
 
 }  // namespace mlctl::pipeline

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +59,7 @@ struct ArgoNode {
   std::string started_at;  // RFC 3339, "" until it starts
   std::string finished_at;
   std::string pod_name;  // the pod a "Pod" node runs in (for its logs), else ""
+  std::map<std::string, std::string> output_parameters;  // outputs.parameters, name -> value
 
   bool operator==(const ArgoNode&) const = default;
 };

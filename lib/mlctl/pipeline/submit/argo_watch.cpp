@@ -77,6 +77,12 @@ Result<ArgoNode> parse_node(const std::string& key, const nlohmann::json& json, 
   node.started_at = reply::text(json, "startedAt");
   node.finished_at = reply::text(json, "finishedAt");
   if (node.type == "Pod") node.pod_name = pod_name(workflow, node, node_id_names);
+  nlohmann::json parameters = reply::object(json, "outputs").value("parameters", nlohmann::json::array());
+  if (!parameters.is_array()) return fail(Errc::remote, fmt::format("node {}: outputs.parameters is not a list", node.id));
+  for (const auto& parameter : parameters) {
+    std::string name = parameter.is_object() ? reply::text(parameter, "name") : "";
+    if (!name.empty()) node.output_parameters[name] = reply::text(parameter, "value");
+  }
   return node;
 }
 
