@@ -7,11 +7,13 @@
 # `tar -cf - weights | openssl dgst -sha256` floor. Each measurement runs once. See bench/README.md.
 #
 # usage: bench/build.sh [--quick] [--check] [--keep] [--peers LIST] [--tsv FILE]
-#   --quick       100 MiB of weights instead of 1 GiB (a smoke run; the targets assume 1 GiB)
+#   --quick       100 MiB of weights instead of 1 GiB, and buildah alone as the peer unless --peers
+#                 says otherwise (a smoke run; the targets assume 1 GiB)
 #   --check       exit 1 when mlctl misses a target (the table is printed either way)
 #   --keep        keep the work folder (logs, Dockerfiles, storage) and print where it is
 #   --peers LIST  comma-separated, from buildah, podman, buildah-dirs (buildah with a hand-written
-#                 Dockerfile that copies whole folders); default all three
+#                 Dockerfile that copies whole folders); default all three (buildah with --quick:
+#                 podman builds with buildah's own code, so a smoke run learns nothing more from it)
 #   --tsv FILE    also append one tab-separated row per workload and peer (for bench/run)
 # environment: MLCTL (the binary; default: build a Release mlctl into build/release),
 #   TMPDIR (where the work folder goes; it needs about 10 GiB), BENCH_STORAGE_DRIVER
@@ -20,7 +22,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/lib.sh"
 
-quick=no check=no keep=no peer_list=buildah,podman,buildah-dirs tsv=""
+quick=no check=no keep=no peer_list="" tsv=""
 while (( $# )); do
   case "$1" in
     --quick) quick=yes ;;
@@ -33,6 +35,9 @@ while (( $# )); do
   esac
   shift
 done
+if [[ -z "$peer_list" ]]; then
+  if [[ "$quick" == yes ]]; then peer_list=buildah; else peer_list=buildah,podman,buildah-dirs; fi
+fi
 peers=()
 IFS=, read -ra wanted <<< "$peer_list"
 for peer in "${wanted[@]}"; do
