@@ -242,7 +242,9 @@ void run_release_command(Context& context, const ReleaseFlags& flags) {
                                                 decision.environment.name, decision.reason));
   auto ran = release::run_release(
       store, decision.plan, release::this_owner(),
-      [&](Step step, const nlohmann::json& earlier) { return run_release_step(context, flags, setup, step, earlier); },
+      [&](Step step, const nlohmann::json& earlier, const release::StepProgress& progress) {
+        return run_release_step(context, flags, setup, step, earlier, progress);
+      },
       observer);
   if (!ran) {
     // The record says which step failed and why; the error is the step's own.

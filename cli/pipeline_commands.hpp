@@ -7,6 +7,7 @@
 #include <mlctl/pipeline/submit/argo.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <memory>
@@ -91,9 +92,14 @@ LocalRun run_locally(Context& context, const std::filesystem::path& file, const 
                      const std::string& served_image);
 
 // `mlctl pipeline submit --wait` of flags.pipeline to the Argo Server flags.server, always as a
-// Workflow (pipeline_remote.cpp): compiles, submits, waits, reporting its phase as it changes. Fatal
-// when it cannot be compiled, submitted or waited for; a workflow that failed is returned.
-pipeline::ArgoStatus run_on_argo(Context& context, const PipelineFlags& flags);
+// Workflow (pipeline_remote.cpp): compiles, submits, tells `submitted`, waits, reporting its phase
+// as it changes. Fatal when it cannot be compiled, submitted or waited for; a workflow that failed
+// is returned.
+pipeline::ArgoStatus run_on_argo(Context& context, const PipelineFlags& flags,
+                                 const std::function<void(const pipeline::ArgoSubmitted&)>& submitted);
+// Waits for workflow NAME, submitted before, in flags.namespace_name on flags.server, as run_on_argo
+// does; nullopt when the server has no such workflow.
+std::optional<pipeline::ArgoStatus> wait_on_argo(Context& context, const PipelineFlags& flags, const std::string& name);
 
 // `mlctl pipeline run|runs|show|action` (pipeline_run.cpp).
 void add_pipeline_local_commands(CLI::App* group, const std::shared_ptr<PipelineFlags>& flags);

@@ -243,7 +243,8 @@ void run_submit(Context& context, const PipelineFlags& flags) {
 
 }  // namespace
 
-ArgoStatus run_on_argo(Context& context, const PipelineFlags& flags) {
+ArgoStatus run_on_argo(Context& context, const PipelineFlags& flags,
+                       const std::function<void(const ArgoSubmitted&)>& submitted) {
   PipelineFlags workflow = flags;
   workflow.backend = "argo";
   workflow.kind = "workflow";
@@ -251,8 +252,20 @@ ArgoStatus run_on_argo(Context& context, const PipelineFlags& flags) {
   Connection connection;
   connect(connection, workflow);
   ArgoServer server{*connection.api};
-  ArgoSubmitted submitted = unwrap(submit_argo(server, namespace_of(workflow), compiled.document));
-  return wait_for_argo(context, workflow, server, submitted);
+  ArgoSubmitted created = unwrap(submit_argo(server, namespace_of(workflow), compiled.document));
+  submitted(created);
+  return wait_for_argo(context, workflow, server, created);
+}
+
+std::optional<ArgoStatus> wait_on_argo(Context& context, const PipelineFlags& flags, const std::string& name) {
+  Connection connection;
+  connect(connection, flags);
+  ArgoServer server{*connection.api};
+  auto status = argo_status(server, namespace_of(flags), name);
+  if (!status && status.error().code() == Errc::not_found) return std::nullopt;
+  if (!status) throw Fatal{std::move(status.error())};
+  return wait_for_argo(context, flags, server, {.kind = ArgoKind::workflow, .namespace_name = namespace_of(flags),
+                                                .name = name, .uid = status->uid});
 }
 
 namespace {

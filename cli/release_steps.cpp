@@ -96,7 +96,7 @@ nlohmann::json staged_registrations(const pipeline::ArgoStatus& status) {
 // `uses: register` steps store the model in registry.artifacts and put out what they would
 // register, which the register step then registers here.
 nlohmann::json train_on_argo(Context& context, const ReleaseFlags& flags, const ReleaseSetup& setup,
-                             const nlohmann::json& earlier) {
+                             const nlohmann::json& earlier, const release::StepProgress& progress) {
   const core::TrainConfig& config = setup.project.release.train;
   std::string server = flags.server.empty() ? config.server : flags.server;
   if (server.empty())
@@ -123,7 +123,29 @@ nlohmann::json train_on_argo(Context& context, const ReleaseFlags& flags, const 
   pipeline.insecure = flags.insecure;
   pipeline.timeout = config.timeout;
   pipeline.stage_registrations = true;
-  pipeline::ArgoStatus status = run_on_argo(context, pipeline);
+  // A workflow an earlier run of this release submitted (and was killed, or gave up, waiting for)
+  // is waited for again, unless it failed; else the pipeline is submitted, and its workflow
+  // recorded before the wait.
+  nlohmann::json submitted = {{"backend", "argo"}, {"server", server}, {"namespace", config.namespace_name}};
+  std::optional<pipeline::ArgoStatus> resumed;
+  if (std::string name = progress.resumed.value("run_id", "");
+      !name.empty() && submitted == nlohmann::json{{"backend", progress.resumed.value("backend", "")},
+                                                   {"server", progress.resumed.value("server", "")},
+                                                   {"namespace", progress.resumed.value("namespace", "")}}) {
+    context.reporter().step(fmt::format("workflow {}/{} was submitted by an earlier run of this release",
+                                        config.namespace_name, name));
+    resumed = wait_on_argo(context, pipeline, name);
+    if (!resumed) context.reporter().step(fmt::format("workflow {} is gone: training again", name));
+    else if (resumed->phase != pipeline::ArgoPhase::succeeded) {
+      context.reporter().step(fmt::format("workflow {} {}: training again", name, pipeline::to_string(resumed->phase)));
+      resumed.reset();
+    }
+  }
+  pipeline::ArgoStatus status =
+      resumed ? *resumed : run_on_argo(context, pipeline, [&](const pipeline::ArgoSubmitted& workflow) {
+        submitted["run_id"] = workflow.name;
+        unwrap(progress.checkpoint(submitted));
+      });
   if (status.phase != pipeline::ArgoPhase::succeeded) {
     std::vector<std::string> failed;
     for (const auto& node : status.nodes)
@@ -144,11 +166,11 @@ nlohmann::json train_on_argo(Context& context, const ReleaseFlags& flags, const 
 }
 
 nlohmann::json train(Context& context, const ReleaseFlags& flags, const ReleaseSetup& setup,
-                     const nlohmann::json& earlier) {
+                     const nlohmann::json& earlier, const release::StepProgress& progress) {
   if (setup.pipeline_file.empty())
     throw Fatal{Error(Errc::precondition, "mlctl.yaml names no pipeline to train with",
                       "add one under pipelines (release.pipeline picks one when there are several)")};
-  if (setup.project.release.train.backend == "argo") return train_on_argo(context, flags, setup, earlier);
+  if (setup.project.release.train.backend == "argo") return train_on_argo(context, flags, setup, earlier, progress);
   std::string image = unwrap(earlier_value(earlier, Step::build, "image", Step::train));
   PipelineFlags pipeline;
   pipeline.registry.database = flags.registry_db;
@@ -375,11 +397,12 @@ nlohmann::json commit(const ReleaseFlags& flags, const ReleaseSetup& setup, cons
 }  // namespace
 
 Result<nlohmann::json> run_release_step(Context& context, const ReleaseFlags& flags, const ReleaseSetup& setup,
-                                        Step step, const nlohmann::json& earlier) {
+                                        Step step, const nlohmann::json& earlier,
+                                        const release::StepProgress& progress) {
   try {
     switch (step) {
       case Step::build: return build(context, flags, setup);
-      case Step::train: return train(context, flags, setup, earlier);
+      case Step::train: return train(context, flags, setup, earlier, progress);
       case Step::register_model: return register_model(setup, earlier);
       case Step::gate: return gate(setup, earlier);
       case Step::render: return render(context, flags, setup, earlier);

@@ -56,7 +56,8 @@ models::Gate release_gate(const core::Project& project);
 
 // Runs one step (release::StepAction); any failure comes back as the step's error.
 Result<nlohmann::json> run_release_step(Context& context, const ReleaseFlags& flags, const ReleaseSetup& setup,
-                                        release::Step step, const nlohmann::json& earlier);
+                                        release::Step step, const nlohmann::json& earlier,
+                                        const release::StepProgress& progress);
 
 // The 7-character id git shows for a commit.
 inline std::string short_commit(const std::string& id) { return id.substr(0, 7); }

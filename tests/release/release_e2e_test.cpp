@@ -121,6 +121,7 @@ protected:
     return Json::parse(listed.out, nullptr, false);
   }
   std::string release_log() const { return e2e::read_file(app_ / ".mlctl/release.log"); }
+  std::map<std::string, std::string> merge_bump_trained_on(const FakeArgo& argo, std::string& merge);
 
   static TempDir* suite_dir_;
   static fs::path busybox_;
@@ -413,7 +414,28 @@ class PlayedCluster {
 public:
   PlayedCluster(FakeArgo& argo, fs::path root, fs::path project, std::map<std::string, std::string> env)
       : argo_(argo), root_(std::move(root)), project_(std::move(project)), env_(std::move(env)) {
-    argo_.on_create([this](const std::string& name, const Json& workflow) { run(name, workflow); });
+    argo_.on_create([this](const std::string& name, const Json& workflow) {
+      std::unique_lock lock(mutex_);
+      if (!held_) {
+        lock.unlock();
+        return run(name, workflow);
+      }
+      workflows_[name] = workflow;
+      argo_.script(name, {{{"phase", "Running"}, {"nodes", Json::object()}}});
+    });
+  }
+  // Workflows created from now on stay running until finish() runs them.
+  void hold() {
+    std::lock_guard lock(mutex_);
+    held_ = true;
+  }
+  void finish(const std::string& name) {
+    Json workflow;
+    {
+      std::lock_guard lock(mutex_);
+      workflow = workflows_.at(name);
+    }
+    run(name, workflow);
   }
   // Where the run of workflow NAME kept its outputs.
   fs::path outputs(const std::string& name) const { return root_ / name / "outputs"; }
@@ -478,21 +500,32 @@ private:
   std::map<std::string, std::string> env_;
   mutable std::mutex mutex_;
   std::map<std::string, std::string> images_;
+  bool held_ = false;
+  std::map<std::string, Json> workflows_;  // held
 };
 
-TEST_F(ReleaseE2eTest, TrainingOnArgoRegistersWhatTheWorkflowStagedOnce) {
-  ASSERT_EQ(mlctl({"hook", "uninstall"}).exit_code, 0);
-  FakeArgo argo;
-  PlayedCluster cluster(argo, dir_ / "cluster", app_, env());
+// The project trains on Argo (release.train), its models stored in the test registry; a bump
+// merged (the hook uninstalled: the test runs each release). Returns the environment a release
+// there runs with: the server, its token file, the mlctl image, the shared artifact store.
+std::map<std::string, std::string> ReleaseE2eTest::merge_bump_trained_on(const FakeArgo& argo, std::string& merge) {
+  EXPECT_EQ(mlctl({"hook", "uninstall"}).exit_code, 0);
   std::ofstream(app_ / "mlctl.yaml", std::ios::app) << "  train: {backend: argo, namespace: ml-dev}\n";
   git(app_, {"commit", "-q", "-am", "train on argo"});
-  std::string merge = merge_feature("bump", "0.2.0");
+  merge = merge_feature("bump", "0.2.0");
   std::ofstream(dir_ / "argo-token") << FakeArgo::k_token;
   auto vars = env();
   vars["MLCTL_PIPELINE_SERVER"] = argo.url();
   vars["MLCTL_PIPELINE_TOKEN_FILE"] = (dir_ / "argo-token").string();
   vars["MLCTL_TOOL_IMAGE"] = argo_tool_image();
   vars["MLCTL_ARTIFACT_STORE"] = "oci://" + registry_.host() + "/models/app";
+  return vars;
+}
+
+TEST_F(ReleaseE2eTest, TrainingOnArgoRegistersWhatTheWorkflowStagedOnce) {
+  FakeArgo argo;
+  PlayedCluster cluster(argo, dir_ / "cluster", app_, env());
+  std::string merge;
+  auto vars = merge_bump_trained_on(argo, merge);
   // Up to the training: the workflow runs; nothing is registered yet.
   auto trained_only = e2e::run({MLCTL_BINARY, "release", "--only", "build,train"}, app_, vars);
   ASSERT_EQ(trained_only.exit_code, 0) << trained_only.out << trained_only.err;
@@ -543,6 +576,34 @@ TEST_F(ReleaseE2eTest, TrainingOnArgoRegistersWhatTheWorkflowStagedOnce) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(model_versions().size(), 1u);
   EXPECT_FALSE(argo.object("workflows/ml-dev/train-m4q9z"));
+}
+
+TEST_F(ReleaseE2eTest, KilledWhileItsWorkflowRunsTheNextRunWaitsForThatWorkflow) {
+  FakeArgo argo;
+  PlayedCluster cluster(argo, dir_ / "cluster", app_, env());
+  cluster.hold();
+  std::string merge;
+  auto vars = merge_bump_trained_on(argo, merge);
+  std::string err, out;
+  ASSERT_TRUE(kill_release_at("waiting for it to finish", app_, vars, err, out)) << err << out;
+  ASSERT_NE(err.find("submitted ml-dev/train-x7k2p"), std::string::npos) << err;
+
+  // The workflow goes on without the release, and finishes; the next run takes it up.
+  cluster.finish("train-x7k2p");
+  auto resumed = e2e::run({MLCTL_BINARY, "-o", "json", "release"}, app_, vars);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  EXPECT_NE(resumed.err.find("workflow ml-dev/train-x7k2p was submitted by an earlier run of this release"),
+            std::string::npos)
+      << resumed.err;
+  EXPECT_FALSE(argo.object("workflows/ml-dev/train-m4q9z")) << "not trained again";
+  Json release = Json::parse(resumed.out, nullptr, false);
+  EXPECT_EQ(release["status"], "succeeded") << resumed.out;
+  EXPECT_EQ(release["run_id"], "train-x7k2p");
+  ASSERT_EQ(model_versions().size(), 1u);
+  auto shown = mlctl({"-o", "json", "model", "show", "app@1"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(Json::parse(shown.out)["lineage"]["run"], "train-x7k2p");
+  EXPECT_EQ(Json::parse(shown.out)["lineage"]["git"]["commit"], merge);
 }
 
 }  // namespace

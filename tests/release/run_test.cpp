@@ -33,7 +33,7 @@ protected:
   }
   // Each step outputs {"n": how many steps ran before it in this process}, and says what it saw.
   StepAction counting(std::optional<Step> failing = std::nullopt) {
-    return [this, failing](Step step, const nlohmann::json& earlier) -> Result<nlohmann::json> {
+    return [this, failing](Step step, const nlohmann::json& earlier, const StepProgress&) -> Result<nlohmann::json> {
       ran.push_back(std::string(step_name(step)));
       seen.push_back(earlier);
       if (failing && step == *failing) return fail(Errc::remote, "the registry is down");
@@ -92,6 +92,33 @@ TEST_F(RunReleaseTest, AReRunContinuesFromTheStepThatFailed) {
   EXPECT_EQ(done->step(Step::register_model)->message, "");
 }
 
+TEST_F(RunReleaseTest, ProgressAStepRecordedIsWhatTheNextRunResumes) {
+  ReleaseStore store = open();
+  std::vector<nlohmann::json> resumed;
+  // train records where it got to, then fails (as a release whose wait timed out); a step that
+  // recorded nothing resumes nothing.
+  auto training = [&](bool fails) -> StepAction {
+    return [&, fails](Step step, const nlohmann::json&, const StepProgress& progress) -> Result<nlohmann::json> {
+      if (step != Step::train) return nlohmann::json{{"step", step_name(step)}};
+      resumed.push_back(progress.resumed);
+      if (auto recorded = progress.checkpoint({{"run_id", "train-x7k2p"}}); !recorded) return std::unexpected(recorded.error());
+      if (fails) return fail(Errc::failed, "gave up waiting for workflow train-x7k2p");
+      return nlohmann::json{{"run_id", "train-x7k2p"}, {"done", true}};
+    };
+  };
+  Recorder first;
+  ASSERT_FALSE(run_release(store, plan(), this_owner(), training(true), first));
+  auto record = *store.get(plan().key);
+  EXPECT_EQ(record->step(Step::train)->output, (nlohmann::json{{"run_id", "train-x7k2p"}})) << "kept when it failed";
+  EXPECT_EQ(record->step(Step::train)->message, "gave up waiting for workflow train-x7k2p");
+
+  Recorder second;
+  auto done = run_release(store, plan(), this_owner(), training(false), second);
+  ASSERT_TRUE(done) << done.error().message();
+  EXPECT_EQ(resumed, (std::vector<nlohmann::json>{nlohmann::json::object(), {{"run_id", "train-x7k2p"}}}));
+  EXPECT_EQ(done->step(Step::train)->output, (nlohmann::json{{"run_id", "train-x7k2p"}, {"done", true}}));
+}
+
 TEST_F(RunReleaseTest, OnlySomeStepsIsAPartialRelease) {
   ReleaseStore store = open();
   Recorder observer;
@@ -114,7 +141,7 @@ TEST_F(RunReleaseTest, ASecondProcessIsRefusedWhileTheFirstRuns) {
   if (child == 0) {  // the first release: holds its build step until told to go on
     ReleaseStore store = open();
     Recorder observer;
-    StepAction hold = [&](Step step, const nlohmann::json&) -> Result<nlohmann::json> {
+    StepAction hold = [&](Step step, const nlohmann::json&, const StepProgress&) -> Result<nlohmann::json> {
       if (step == Step::build) {
         char c = 'x';
         (void)!::write(started[1], &c, 1);
@@ -157,7 +184,7 @@ TEST_F(RunReleaseTest, KilledInEachStepTheNextProcessTakesOverFromThatStep) {
     if (child == 0) {
       ReleaseStore store = open();
       Recorder observer;
-      StepAction work = [&](Step step, const nlohmann::json&) -> Result<nlohmann::json> {
+      StepAction work = [&](Step step, const nlohmann::json&, const StepProgress&) -> Result<nlohmann::json> {
         std::ofstream(dir_ / "work.log", std::ios::app) << step_name(step) << "\n";
         if (step == dying_in) ::kill(::getpid(), SIGKILL);
         return nlohmann::json{{"pid", ::getpid()}};

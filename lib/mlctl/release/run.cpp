@@ -4,6 +4,13 @@
 
 namespace mlctl::release {
 
+namespace {
+
+// The message of a step that recorded progress and has not finished (yet, or ever: killed).
+constexpr std::string_view k_unfinished = "did not finish: a run that was killed, or is still running";
+
+}  // namespace
+
 Result<ReleaseRecord> run_release(ReleaseStore& store, const ReleasePlan& plan, const std::string& owner,
                                   const StepAction& action, ReleaseObserver& observer) {
   auto claimed = store.claim(plan.key, plan.environment, owner);
@@ -17,10 +24,20 @@ Result<ReleaseRecord> run_release(ReleaseStore& store, const ReleasePlan& plan, 
       continue;
     }
     observer.step_started(step);
-    auto output = action(step, earlier);
+    const StepRecord* unfinished = claimed->step(step);
+    nlohmann::json last_progress = unfinished ? unfinished->output : nlohmann::json::object();
+    StepProgress progress{.resumed = last_progress, .checkpoint = [&](const nlohmann::json& now) -> Result<void> {
+                            last_progress = now;
+                            return store.record_step(plan.key, {.step = step,
+                                                                .succeeded = false,
+                                                                .output = now,
+                                                                .message = std::string(k_unfinished),
+                                                                .finished_at = ""});
+                          }};
+    auto output = action(step, earlier, progress);
     StepRecord record{.step = step,
                       .succeeded = output.has_value(),
-                      .output = output ? *output : nlohmann::json::object(),
+                      .output = output ? *output : last_progress,
                       .message = output ? "" : output.error().message(),
                       .finished_at = ""};
     if (auto recorded = store.record_step(plan.key, record); !recorded) return std::unexpected(recorded.error());

@@ -16,9 +16,21 @@ struct ReleasePlan {
   std::vector<Step> steps;  // in release order (parse_steps); all of k_steps unless --only
 };
 
+// What a long step may record while it runs, so that a run after a kill (or a failure) picks it
+// up instead of starting over: a training submitted to a cluster is waited for again, not trained
+// twice.
+struct StepProgress {
+  // What the step last recorded in an earlier run that did not finish it; an empty object if none.
+  nlohmann::json resumed = nlohmann::json::object();
+  // Records `progress` for the step now, in a transaction of its own; the step stays unfinished
+  // (and keeps it as its output if it then fails).
+  std::function<Result<void>(const nlohmann::json& progress)> checkpoint;
+};
+
 // Does one step. `earlier` holds the output of every step that succeeded before it, by step name
 // ({"build": {"digest": ...}, "train": {"run_id": ...}}); the result is this step's output.
-using StepAction = std::function<Result<nlohmann::json>(Step step, const nlohmann::json& earlier)>;
+using StepAction =
+    std::function<Result<nlohmann::json>(Step step, const nlohmann::json& earlier, const StepProgress& progress)>;
 
 class ReleaseObserver {
 public:
