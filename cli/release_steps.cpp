@@ -371,19 +371,18 @@ nlohmann::json commit(const ReleaseFlags& flags, const ReleaseSetup& setup, cons
                          setup.repo.remote_url ? fmt::format(" of {}", *setup.repo.remote_url) : "");
   auto files = gitops_files(*setup.gitops_root / gitops.dir, setup);
   auto state = unwrap(git::repo_state(*setup.gitops_root));
+  // Refused before committing: a commit on a detached HEAD would be one that no push can publish.
+  if (flags.push && !state.branch)
+    throw Fatal{Error(Errc::precondition,
+                      fmt::format("the GitOps repository {} has a detached HEAD: no branch to push",
+                                  setup.gitops_root->string()),
+                      "check out its branch there")};
   std::vector<std::filesystem::path> stale;
   if (setup.taking_over)
     stale = unwrap(git::remove_stale_locks(*setup.gitops_root, {"HEAD", "refs/heads/" + state.branch.value_or("")}));
   auto made = unwrap(git::commit_files(*setup.gitops_root, gitops.dir, files, message));
   state = unwrap(git::repo_state(*setup.gitops_root));
-  if (flags.push) {
-    if (!state.branch)
-      throw Fatal{Error(Errc::precondition,
-                        fmt::format("the GitOps repository {} has a detached HEAD: no branch to push",
-                                    setup.gitops_root->string()),
-                        "check out its branch there")};
-    unwrap(git::push(*setup.gitops_root, *state.branch));
-  }
+  if (flags.push) unwrap(git::push(*setup.gitops_root, *state.branch));
   return {{"committed", true},
           {"repository", setup.gitops_root->string()},
           {"dir", gitops.dir},

@@ -606,5 +606,43 @@ TEST_F(ReleaseE2eTest, KilledWhileItsWorkflowRunsTheNextRunWaitsForThatWorkflow)
   EXPECT_EQ(Json::parse(shown.out)["lineage"]["git"]["commit"], merge);
 }
 
+// --push publishes the tag to the project's origin and the GitOps commit to the GitOps
+// repository's origin (both bare repositories here, as a git server keeps them); a GitOps work
+// tree on a detached HEAD is refused before anything is committed there.
+TEST_F(ReleaseE2eTest, PushPublishesTheTagAndTheGitOpsCommitToTheirOrigins) {
+  ASSERT_EQ(mlctl({"hook", "uninstall"}).exit_code, 0);
+  fs::path app_origin = dir_ / "app.git", gitops_origin = dir_ / "gitops.git";
+  git(dir_.path(), {"init", "-q", "--bare", "-b", "main", app_origin.string()});
+  git(dir_.path(), {"init", "-q", "--bare", "-b", "main", gitops_origin.string()});
+  git(app_, {"remote", "add", "origin", app_origin.string()});
+  git(gitops_, {"remote", "add", "origin", gitops_origin.string()});
+  git(gitops_, {"push", "-q", "origin", "main"});
+  std::string start = git(gitops_, {"rev-parse", "HEAD"});
+  git(gitops_, {"checkout", "-q", "--detach"});
+  std::string merge = merge_feature("bump", "0.2.0");
+
+  auto detached = mlctl({"release", "--push"});
+  EXPECT_EQ(detached.exit_code, 4) << detached.err;
+  EXPECT_NE(detached.err.find("mlctl: error: the GitOps repository " + gitops_.string() +
+                              " has a detached HEAD: no branch to push\nhint: check out its branch there\n"),
+            std::string::npos)
+      << detached.err;
+  EXPECT_EQ(git(gitops_, {"rev-parse", "HEAD"}), start) << "nothing committed on the detached HEAD";
+
+  git(gitops_, {"checkout", "-q", "main"});
+  auto pushed = mlctl({"-o", "json", "release", "--push"});
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
+  Json release = Json::parse(pushed.out);
+  EXPECT_EQ(release["status"], "succeeded");
+  std::string committed = git(gitops_, {"rev-parse", "HEAD"});
+  EXPECT_NE(committed, start);
+  EXPECT_EQ(release["gitops"]["commit"], committed);
+  EXPECT_EQ(git(gitops_origin, {"rev-parse", "main"}), committed);
+  EXPECT_EQ(git(gitops_origin, {"log", "-1", "--format=%s", "main"}), "app 0.2.0 for prod: model app version 1");
+  EXPECT_EQ(git(app_origin, {"rev-parse", "v0.2.0^{commit}"}), merge);
+  EXPECT_EQ(git(app_origin, {"for-each-ref", "--format=%(refname)"}), "refs/tags/v0.2.0")
+      << "the tag only: a release never pushes the branch it was triggered from";
+}
+
 }  // namespace
 }  // namespace mlctl::test
