@@ -39,8 +39,9 @@ void remove_stale_puts(const fs::path& folder, core::Reporter& reporter) {
 }
 
 // The local content-addressed store: <root>/sha256/<hex>, a file's bytes or a directory's tar.
-// Objects are read-only (0444) and published by rename, so a reader never sees half of one; what
-// a killed put leaves is removed by a later put.
+// Objects are read-only (0444), written in <root>/tmp/ and published by rename, so a reader never
+// sees half of one; what a killed put leaves there is removed by a later put (which so never reads
+// the folder of every object).
 class LocalStore final : public ArtifactStore {
 public:
   explicit LocalStore(fs::path root) : root_(std::move(root)) {}
@@ -52,8 +53,12 @@ private:
     bool directory = S_ISDIR(info.st_mode);
     if (!directory && !S_ISREG(info.st_mode)) return fail(Errc::invalid, "not a regular file or directory");
     fs::path folder = root_ / "sha256";
-    remove_stale_puts(folder, reporter);
-    auto temp = core::TempFile::create(folder, "put", fs::perms(0444));
+    fs::path temps = root_ / "tmp";
+    std::error_code ec;
+    if (!fs::create_directories(folder, ec) && ec)
+      return fail(Errc::failed, fmt::format("cannot create {}: {}", folder.string(), ec.message()));
+    remove_stale_puts(temps, reporter);
+    auto temp = core::TempFile::create(temps, "put", fs::perms(0444));
     if (!temp) return std::unexpected(temp.error());
     Result<ContentDigest> content = directory ? tar_into(source, temp->fd()) : copy_file_hashing(source, temp->fd(), folder);
     if (!content) return std::unexpected(content.error());

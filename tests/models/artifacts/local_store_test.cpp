@@ -66,15 +66,17 @@ TEST_F(LocalStoreTest, StoringTheSameContentTwiceChangesNothing) {
 // What a put killed by SIGKILL leaves (its temporary file) goes with the next put once it is an
 // hour old; a younger one may be another process's put in progress and stays.
 TEST_F(LocalStoreTest, APutRemovesTemporaryFilesOfKilledPutsOnly) {
-  fs::create_directories(objects());
-  fs::path killed = objects() / ".put-Ab12Cd", running = objects() / ".put-Ef34Gh";
+  fs::path temps = objects().parent_path() / "tmp";
+  fs::create_directories(temps);
+  fs::path killed = temps / ".put-Ab12Cd", running = temps / ".put-Ef34Gh";
   std::ofstream(killed) << "half of a model";
   std::ofstream(running) << "half of another";
   fs::last_write_time(killed, fs::file_time_type::clock::now() - std::chrono::minutes(61));
   fs::last_write_time(running, fs::file_time_type::clock::now() - std::chrono::minutes(59));
   auto stored = open()->put(dir_.write("model.pkl", "weights"), reporter_);
   ASSERT_TRUE(stored) << stored.error().message();
-  EXPECT_EQ(list_folder(objects()), (std::vector<std::string>{".put-Ef34Gh", stored->digest.substr(7)}));
+  EXPECT_EQ(list_folder(temps), (std::vector<std::string>{".put-Ef34Gh"}));
+  EXPECT_EQ(list_folder(objects()), (std::vector<std::string>{stored->digest.substr(7)}));
 }
 
 TEST_F(LocalStoreTest, DirectoryRoundTripGivesTheSameTree) {
