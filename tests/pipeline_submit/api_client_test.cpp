@@ -5,6 +5,7 @@
 #include <mlctl/pipeline/submit/multipart.hpp>
 #include <mlctl/pipeline/submit/poll.hpp>
 
+#include <oci/remote/fake_transport.hpp>
 #include <support/free_port.hpp>
 #include <support/temp_dir.hpp>
 
@@ -75,6 +76,24 @@ TEST(ApiClientTest, TokenOverPlainHttpToAnotherMachineIsRefused) {
   EXPECT_TRUE(ApiClient::create("http://argo.example.com:2746", transport, "t0ken-value", insecure));
   EXPECT_TRUE(ApiClient::create("http://argo.example.com:2746", transport, ""));
   EXPECT_TRUE(ApiClient::create("http://127.0.0.1:2746", transport, "t0ken-value"));
+}
+
+TEST(ApiClientTest, InsecureSkipsTheCertificateCheckAndOnlyThen) {
+  test::FakeTransport transport([](const oci::remote::Request&) -> oci::remote::RegistryResult<oci::remote::Response> {
+    return oci::remote::Response{.status = 200, .headers = {}, .body = "{}"};
+  });
+  ApiOptions insecure;
+  insecure.insecure = oci::remote::Insecure::yes;
+  auto loose = ApiClient::create("https://argo.example.com:2746", transport, "t0ken-value", insecure);
+  auto strict = ApiClient::create("https://argo.example.com:2746", transport, "t0ken-value");
+  ASSERT_TRUE(loose && strict);
+  ASSERT_TRUE(loose->get("/api/v1/info"));
+  ASSERT_TRUE(strict->get("/api/v1/info"));
+  auto sent = transport.sent();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].url, "https://argo.example.com:2746/api/v1/info");
+  EXPECT_FALSE(sent[0].verify_tls) << "--insecure";
+  EXPECT_TRUE(sent[1].verify_tls);
 }
 
 TEST(ApiClientTest, UrlWithQueryIsInvalid) {
