@@ -92,6 +92,28 @@ nlohmann::json staged_registrations(const pipeline::ArgoStatus& status) {
   return registrations;
 }
 
+// The workflow an earlier run of this release submitted to the same server and namespace (and was
+// killed, or gave up, waiting for), waited for again; nullopt when there is none, or it is gone or
+// failed: then the release trains again.
+std::optional<pipeline::ArgoStatus> resumed_workflow(Context& context, const PipelineFlags& pipeline,
+                                                     const nlohmann::json& submitted, const nlohmann::json& resumed) {
+  std::string name = resumed.value("run_id", "");
+  nlohmann::json same = {{"backend", resumed.value("backend", "")},
+                         {"server", resumed.value("server", "")},
+                         {"namespace", resumed.value("namespace", "")}};
+  if (name.empty() || same != submitted) return std::nullopt;
+  context.reporter().step(
+      fmt::format("workflow {}/{} was submitted by an earlier run of this release", pipeline.namespace_name, name));
+  auto status = wait_on_argo(context, pipeline, name);
+  if (!status) {
+    context.reporter().step(fmt::format("workflow {} is gone: training again", name));
+  } else if (status->phase != pipeline::ArgoPhase::succeeded) {
+    context.reporter().step(fmt::format("workflow {} {}: training again", name, pipeline::to_string(status->phase)));
+    status.reset();
+  }
+  return status;
+}
+
 // release.train.backend argo: the pipeline as a Workflow on the Argo Server, waited for. Its
 // `uses: register` steps store the model in registry.artifacts and put out what they would
 // register, which the register step then registers here.
@@ -123,24 +145,9 @@ nlohmann::json train_on_argo(Context& context, const ReleaseFlags& flags, const 
   pipeline.insecure = flags.insecure;
   pipeline.timeout = config.timeout;
   pipeline.stage_registrations = true;
-  // A workflow an earlier run of this release submitted (and was killed, or gave up, waiting for)
-  // is waited for again, unless it failed; else the pipeline is submitted, and its workflow
-  // recorded before the wait.
+  // The workflow is recorded before the wait, where the next run finds it (resumed_workflow).
   nlohmann::json submitted = {{"backend", "argo"}, {"server", server}, {"namespace", config.namespace_name}};
-  std::optional<pipeline::ArgoStatus> resumed;
-  if (std::string name = progress.resumed.value("run_id", "");
-      !name.empty() && submitted == nlohmann::json{{"backend", progress.resumed.value("backend", "")},
-                                                   {"server", progress.resumed.value("server", "")},
-                                                   {"namespace", progress.resumed.value("namespace", "")}}) {
-    context.reporter().step(fmt::format("workflow {}/{} was submitted by an earlier run of this release",
-                                        config.namespace_name, name));
-    resumed = wait_on_argo(context, pipeline, name);
-    if (!resumed) context.reporter().step(fmt::format("workflow {} is gone: training again", name));
-    else if (resumed->phase != pipeline::ArgoPhase::succeeded) {
-      context.reporter().step(fmt::format("workflow {} {}: training again", name, pipeline::to_string(resumed->phase)));
-      resumed.reset();
-    }
-  }
+  std::optional<pipeline::ArgoStatus> resumed = resumed_workflow(context, pipeline, submitted, progress.resumed);
   pipeline::ArgoStatus status =
       resumed ? *resumed : run_on_argo(context, pipeline, [&](const pipeline::ArgoSubmitted& workflow) {
         submitted["run_id"] = workflow.name;
@@ -190,10 +197,7 @@ nlohmann::json train(Context& context, const ReleaseFlags& flags, const ReleaseS
   return {{"run_id", run.id}, {"pipeline", setup.pipeline_name}, {"directory", local.directory.string()}};
 }
 
-// The version the training run's `uses: register` step registered: the one whose lineage names
-// the run, or, when that step was restored from the cache (a run of this release that was
-// interrupted after registering), the one registered for this release's commit and image. So an
-// interrupted release never registers its model twice.
+// The register step's output: the version and what later steps need of it.
 nlohmann::json version_output(const models::VersionRecord& version) {
   return {{"model", version.name},
           {"version", version.version},
@@ -217,13 +221,28 @@ nlohmann::json register_staged(const ReleaseSetup& setup, const nlohmann::json& 
       .database = place.database, .artifacts = place.artifacts, .model = place.model, .flavor = place.flavor, .image = image};
   std::optional<models::VersionRecord> first;
   for (const auto& staged : registrations) {
-    auto version = unwrap(pipeline::register_staged(
-        staged["registration"], fmt::format("step {} of workflow {}", staged.value("step", "?"), run), location));
+    std::string source = fmt::format("step {} of workflow {}", staged.value("step", "?"), run);
+    // Its lineage must name the workflow the release waited for (what else is wrong with it,
+    // register_staged says).
+    const nlohmann::json& registration = staged["registration"];
+    if (registration.is_object() && registration.contains("lineage") && registration["lineage"].is_object()) {
+      const nlohmann::json& lineage = registration["lineage"];
+      if (!lineage.contains("run") || lineage["run"] != run)
+        throw Fatal{Error(Errc::remote,
+                          fmt::format("{}: the staged registration names run {}", source,
+                                      lineage.contains("run") ? lineage["run"].dump() : "none"),
+                          "the step's --run-id is {{workflow.name}} as mlctl compiles it: was the workflow edited?")};
+    }
+    auto version = unwrap(pipeline::register_staged(registration, source, location));
     if (!first) first = std::move(version);
   }
   return version_output(*first);
 }
 
+// The version the training run's `uses: register` step registered: the one whose lineage names
+// the run, or, when that step was restored from the cache (a run of this release that was
+// interrupted after registering), the one registered for this release's commit and image. So an
+// interrupted release never registers its model twice.
 nlohmann::json register_model(const ReleaseSetup& setup, const nlohmann::json& earlier) {
   std::string run = unwrap(earlier_value(earlier, Step::train, "run_id", Step::register_model));
   std::string image = earlier.contains("build") ? earlier["build"].value("image", "") : "";

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <mutex>
 
 #include <unistd.h>
@@ -424,6 +425,8 @@ public:
       argo_.script(name, {{{"phase", "Running"}, {"nodes", Json::object()}}});
     });
   }
+  // What the workflow's status says a step put out: `edit` gets each output parameter (name, value).
+  void tamper(std::function<std::string(const std::string&, std::string)> edit) { tamper_ = std::move(edit); }
   // Workflows created from now on stay running until finish() runs them.
   void hold() {
     std::lock_guard lock(mutex_);
@@ -480,7 +483,7 @@ private:
       for (const Json& parameter : templates[step].value("outputs", Json::object()).value("parameters", Json::array()))
         node["outputs"]["parameters"].push_back(
             {{"name", parameter["name"]},
-             {"value", e2e::read_file(pod_path(parameter["valueFrom"]["path"], name))}});
+             {"value", tamper_(parameter["name"], e2e::read_file(pod_path(parameter["valueFrom"]["path"], name)))}});
       nodes[name + "-" + step] = node;
       {
         std::lock_guard lock(mutex_);
@@ -501,6 +504,9 @@ private:
   mutable std::mutex mutex_;
   std::map<std::string, std::string> images_;
   bool held_ = false;
+  std::function<std::string(const std::string&, std::string)> tamper_ = [](const std::string&, std::string value) {
+    return value;
+  };
   std::map<std::string, Json> workflows_;  // held
 };
 
@@ -642,6 +648,28 @@ TEST_F(ReleaseE2eTest, PushPublishesTheTagAndTheGitOpsCommitToTheirOrigins) {
   EXPECT_EQ(git(app_origin, {"rev-parse", "v0.2.0^{commit}"}), merge);
   EXPECT_EQ(git(app_origin, {"for-each-ref", "--format=%(refname)"}), "refs/tags/v0.2.0")
       << "the tag only: a release never pushes the branch it was triggered from";
+}
+
+// A registration whose lineage names another run than the workflow the release waited for is
+// refused, and nothing is registered.
+TEST_F(ReleaseE2eTest, AStagedRegistrationOfAnotherRunIsRefused) {
+  FakeArgo argo;
+  PlayedCluster cluster(argo, dir_ / "cluster", app_, env());
+  cluster.tamper([](const std::string& name, std::string value) {
+    if (name != "registration") return value;
+    Json staged = Json::parse(value);
+    staged["lineage"]["run"] = "train-other";
+    return staged.dump();
+  });
+  std::string merge;
+  auto vars = merge_bump_trained_on(argo, merge);
+  auto refused = e2e::run({MLCTL_BINARY, "release"}, app_, vars);
+  EXPECT_EQ(refused.exit_code, 5) << refused.err;
+  EXPECT_NE(refused.err.find("mlctl: error: step register of workflow train-x7k2p: the staged registration names "
+                             "run \"train-other\"\n"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_EQ(model_versions().size(), 0u);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include <mlctl/pipeline/local/register_action.hpp>
 
+#include <mlctl/core/digest.hpp>
 #include <mlctl/core/fs.hpp>
 #include <mlctl/core/reporter.hpp>
 #include <mlctl/models/artifact_store.hpp>
@@ -104,7 +105,7 @@ Result<models::NewVersion> staged_version(const nlohmann::json& staged, std::str
                       .digest = artifact["digest"].get<std::string>(),
                       .size = artifact["size"].get<std::uint64_t>(),
                       .directory = artifact["directory"].get<bool>()};
-  if (version.artifact.uri.empty() || !version.artifact.digest.starts_with("sha256:"))
+  if (version.artifact.uri.empty() || !core::check_sha256_digest(version.artifact.digest))
     return bad("artifact", "names no stored artifact");
   return version;
 }
