@@ -108,7 +108,8 @@ std::optional<pipeline::ArgoStatus> resumed_workflow(Context& context, const Pip
   if (!status) {
     context.reporter().step(fmt::format("workflow {} is gone: training again", name));
   } else if (status->phase != pipeline::ArgoPhase::succeeded) {
-    context.reporter().step(fmt::format("workflow {} {}: training again", name, pipeline::to_string(status->phase)));
+    context.reporter().step(
+        fmt::format("workflow {} ended in phase {}: training again", name, pipeline::to_string(status->phase)));
     status.reset();
   }
   return status;
@@ -159,7 +160,7 @@ nlohmann::json train_on_argo(Context& context, const ReleaseFlags& flags, const 
       if (node.type == "Pod" && (node.phase == pipeline::ArgoPhase::failed || node.phase == pipeline::ArgoPhase::error))
         failed.push_back(fmt::format("{}: {}", node.display_name, node.message));
     throw Fatal{Error(Errc::failed,
-                      fmt::format("workflow {}/{} of pipeline {} {}{}", status.namespace_name, status.name,
+                      fmt::format("workflow {}/{} of pipeline {} ended in phase {}{}", status.namespace_name, status.name,
                                   setup.pipeline_name, pipeline::to_string(status.phase),
                                   failed.empty() ? "" : fmt::format(" ({})", fmt::join(failed, "; "))),
                       fmt::format("its logs: mlctl pipeline logs {} -n {} --server {}", status.name,

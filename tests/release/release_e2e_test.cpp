@@ -427,6 +427,11 @@ public:
   }
   // What the workflow's status says a step put out: `edit` gets each output parameter (name, value).
   void tamper(std::function<std::string(const std::string&, std::string)> edit) { tamper_ = std::move(edit); }
+  // The task STEP of workflows created from now on fails without running ("": none does).
+  void fail(const std::string& step) {
+    std::lock_guard lock(mutex_);
+    failing_ = step;
+  }
   // Workflows created from now on stay running until finish() runs them.
   void hold() {
     std::lock_guard lock(mutex_);
@@ -476,10 +481,22 @@ private:
       fs::path cwd = self ? project_ : root_ / name / "pods" / step;
       fs::create_directories(cwd);
       fs::create_directories(outputs(name) / step);
-      auto done = e2e::run(argv, cwd, env);
+      bool fails;
+      {
+        std::lock_guard lock(mutex_);
+        fails = step == failing_;
+      }
       Json node = {{"id", name + "-" + step}, {"name", name + "." + step}, {"displayName", step}, {"type", "Pod"},
-                   {"templateName", step},    {"phase", done.ok() ? "Succeeded" : "Failed"}};
+                   {"templateName", step},    {"phase", "Failed"}, {"message", "Error (exit code 1)"}};
+      if (fails) {
+        nodes[name + "-" + step] = node;
+        phase = "Failed";
+        break;
+      }
+      auto done = e2e::run(argv, cwd, env);
       EXPECT_TRUE(done.ok()) << step << ": " << done.out << done.err;
+      if (done.ok()) node.erase("message");
+      node["phase"] = done.ok() ? "Succeeded" : "Failed";
       for (const Json& parameter : templates[step].value("outputs", Json::object()).value("parameters", Json::array()))
         node["outputs"]["parameters"].push_back(
             {{"name", parameter["name"]},
@@ -504,6 +521,7 @@ private:
   mutable std::mutex mutex_;
   std::map<std::string, std::string> images_;
   bool held_ = false;
+  std::string failing_;
   std::function<std::string(const std::string&, std::string)> tamper_ = [](const std::string&, std::string value) {
     return value;
   };
@@ -670,6 +688,34 @@ TEST_F(ReleaseE2eTest, AStagedRegistrationOfAnotherRunIsRefused) {
             std::string::npos)
       << refused.err;
   EXPECT_EQ(model_versions().size(), 0u);
+}
+
+// A workflow that fails fails the train step, naming the failed task and how to read its logs;
+// the next run trains again (a failed workflow is not waited for twice) and registers that run.
+TEST_F(ReleaseE2eTest, AFailedWorkflowFailsTheTrainingAndTheNextRunTrainsAgain) {
+  FakeArgo argo;
+  PlayedCluster cluster(argo, dir_ / "cluster", app_, env());
+  cluster.fail("train");
+  std::string merge;
+  auto vars = merge_bump_trained_on(argo, merge);
+  auto failed = e2e::run({MLCTL_BINARY, "release"}, app_, vars);
+  EXPECT_EQ(failed.exit_code, 1) << failed.err;
+  EXPECT_NE(failed.err.find("mlctl: error: workflow ml-dev/train-x7k2p of pipeline train ended in phase Failed (train: "
+                            "Error (exit code 1))\nhint: its logs: mlctl pipeline logs train-x7k2p -n ml-dev --server " +
+                            argo.url() + "\n"),
+            std::string::npos)
+      << failed.err;
+  EXPECT_EQ(model_versions().size(), 0u);
+
+  cluster.fail("");
+  auto again = e2e::run({MLCTL_BINARY, "-o", "json", "release"}, app_, vars);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("workflow train-x7k2p ended in phase Failed: training again"), std::string::npos) << again.err;
+  EXPECT_EQ(Json::parse(again.out)["run_id"], "train-m4q9z");
+  auto shown = mlctl({"-o", "json", "model", "show", "app@1"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(Json::parse(shown.out)["lineage"]["run"], "train-m4q9z");
+  EXPECT_EQ(model_versions().size(), 1u);
 }
 
 }  // namespace
