@@ -28,16 +28,6 @@ std::string_view hex_of(std::string_view digest) {
   return digest.starts_with(k_sha256) ? digest.substr(k_sha256.size()) : digest;
 }
 
-Result<void> write_all(int fd, std::string_view content, const fs::path& path) {
-  while (!content.empty()) {
-    ssize_t n = ::write(fd, content.data(), content.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(Errc::failed, fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
-    content.remove_prefix(static_cast<size_t>(n));
-  }
-  return {};
-}
-
 Result<models::ContentDigest> tar_into(const fs::path& source, int fd) {
   oci::FileSink file(fd);
   oci::HashingSink hashing(file);
@@ -72,16 +62,16 @@ const OutputDigest* CacheEntry::find(std::string_view output) const {
   return it == outputs.end() ? nullptr : &*it;
 }
 
-fs::path StepCache::entry_file(std::string_view key) const {
-  return root_ / "steps" / fmt::format("{}.json", hex_of(key));
+StepCache::~StepCache() {
+  if (index_fd_ >= 0) ::close(index_fd_);
 }
 
 fs::path StepCache::object_file(std::string_view digest) const { return root_ / "objects" / hex_of(digest); }
 
-std::optional<CacheEntry> StepCache::lookup(std::string_view key) const {
-  auto text = core::read_file(entry_file(key));
-  if (!text) return std::nullopt;
-  auto document = nlohmann::json::parse(*text, nullptr, false);
+namespace {
+
+// An index line's entry; nullopt for a line that is not one (torn by a crash, or edited).
+std::optional<CacheEntry> parse_entry(const nlohmann::json& document) {
   if (!document.is_object() || !document["outputs"].is_array() || !document["metrics"].is_object())
     return std::nullopt;
   CacheEntry entry{.metrics = document["metrics"]};
@@ -93,6 +83,65 @@ std::optional<CacheEntry> StepCache::lookup(std::string_view key) const {
                              .directory = output.value("directory", false)});
   }
   return entry;
+}
+
+// Rewritten when superseded lines outnumber the entries (and are many): the index stays within
+// twice what it holds.
+constexpr std::size_t k_compact_after = 1000;
+
+}  // namespace
+
+void StepCache::load() {
+  if (loaded_) return;
+  loaded_ = true;
+  auto text = core::read_file(index_file());
+  if (!text) return;
+  std::size_t lines = 0;
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    auto newline = rest.find('\n');
+    if (newline == std::string_view::npos) {
+      torn_tail_ = true;
+      break;
+    }
+    std::string_view line = rest.substr(0, newline);
+    rest.remove_prefix(newline + 1);
+    ++lines;
+    auto document = nlohmann::json::parse(line, nullptr, false);
+    if (document.is_object() && document["key"].is_string())
+      entries_.insert_or_assign(document["key"].get<std::string>(), std::string(line));
+  }
+  if (lines - entries_.size() <= std::max(k_compact_after, entries_.size())) return;
+  std::string compacted;
+  for (const auto& [key, line] : entries_) compacted += line + "\n";
+  // A line another run appends meanwhile is lost: a miss, not a wrong hit.
+  if (core::write_file_atomic(index_file(), compacted)) torn_tail_ = false;
+}
+
+std::optional<CacheEntry> StepCache::lookup(std::string_view key) {
+  load();
+  auto found = entries_.find(std::string(key));
+  if (found == entries_.end()) return std::nullopt;
+  return parse_entry(nlohmann::json::parse(found->second, nullptr, false));
+}
+
+Result<void> StepCache::append(const std::string& line) {
+  fs::path file = index_file();
+  if (index_fd_ < 0) {
+    std::error_code ec;
+    fs::create_directories(root_, ec);
+    index_fd_ = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (index_fd_ < 0) return fail(Errc::failed, fmt::format("{}: cannot write: {}", file.string(), std::strerror(errno)));
+  }
+  // One write, so that another run's line never lands inside this one.
+  std::string text = (torn_tail_ ? "\n" : "") + line + "\n";
+  ssize_t n = 0;
+  do n = ::write(index_fd_, text.data(), text.size());
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return fail(Errc::failed, fmt::format("{}: cannot write: {}", file.string(), std::strerror(errno)));
+  // A short write (a full disk) leaves a torn line, which reads as a miss.
+  torn_tail_ = static_cast<std::size_t>(n) != text.size();
+  return {};
 }
 
 // Hashes an output first and stores it only when the store lacks its content: a second read of
@@ -141,21 +190,13 @@ Result<CacheEntry> StepCache::store(std::string_view key, const OutputPaths& out
         {{"name", name}, {"digest", stored->digest}, {"size", stored->size}, {"directory", stored->directory}});
     entry.outputs.push_back(std::move(*stored));
   }
-  // Written in place, neither renamed over nor truncated to zero, both of which make ext4 flush the
-  // file to disk; and not at all when it holds this already, as after a run without the cache. A
-  // reader racing with the write sees a torn entry, which is a miss. A key's latest outcome wins.
-  fs::path file = entry_file(key);
-  std::string text = nlohmann::json{{"outputs", listed}, {"metrics", metrics}}.dump();
-  if (auto existing = core::read_file(file); existing && *existing == text) return entry;
-  std::error_code ec;
-  fs::create_directories(file.parent_path(), ec);
-  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return fail(Errc::failed, fmt::format("{}: cannot write: {}", file.string(), std::strerror(errno)));
-  auto written = write_all(fd, text, file);
-  if (written && ::ftruncate(fd, static_cast<off_t>(text.size())) != 0)
-    written = fail(Errc::failed, fmt::format("{}: cannot write: {}", file.string(), std::strerror(errno)));
-  ::close(fd);
-  if (!written) return std::unexpected(written.error());
+  // Not again when the index holds this already, as after a run without the cache. A key's
+  // latest outcome wins.
+  std::string line = nlohmann::json{{"key", key}, {"outputs", listed}, {"metrics", metrics}}.dump();
+  load();
+  if (auto known = entries_.find(std::string(key)); known != entries_.end() && known->second == line) return entry;
+  if (auto appended = append(line); !appended) return std::unexpected(appended.error());
+  entries_.insert_or_assign(std::string(key), std::move(line));
   return entry;
 }
 
