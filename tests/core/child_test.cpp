@@ -53,6 +53,46 @@ TEST(ChildTest, ExitFdBecomesReadableWhenTheProcessEnds) {
   EXPECT_EQ(status->exit_code, 4);
 }
 
+// The lines of /proc/self/status a process starts with that say which signals it ignores and blocks.
+std::string signal_state_of_child() {
+  auto child = Child::spawn({.argv = {"grep", "-E", "^Sig(Ign|Blk):", "/proc/self/status"}});
+  EXPECT_TRUE(child);
+  if (!child) return "";
+  std::string out = read_all(child->stdout_fd());
+  EXPECT_EQ(child->wait().exit_code, 0);
+  return out;
+}
+
+TEST(ChildTest, AChildStartsWithDefaultSignalsWhateverTheParentIgnoresOrBlocks) {
+  struct sigaction ignore {}, handle {}, old_pipe {}, old_usr1 {};
+  ignore.sa_handler = SIG_IGN;
+  handle.sa_handler = [](int) {};
+  ASSERT_EQ(::sigaction(SIGPIPE, &ignore, &old_pipe), 0);
+  ASSERT_EQ(::sigaction(SIGUSR1, &handle, &old_usr1), 0);
+  sigset_t blocked, old_mask;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGUSR2);
+  ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &blocked, &old_mask), 0);
+
+  std::string state = signal_state_of_child();
+
+  ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  ::sigaction(SIGPIPE, &old_pipe, nullptr);
+  ::sigaction(SIGUSR1, &old_usr1, nullptr);
+  EXPECT_EQ(state, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+}
+
+TEST(ChildTest, AFolderThatIsNotThereIsNamed) {
+  auto child = Child::spawn({.argv = {"true"}, .cwd = "/nonexistent/mlctl-test"});
+  ASSERT_FALSE(child);
+  EXPECT_EQ(child.error().code(), Errc::not_found);
+  EXPECT_EQ(child.error().message(), "cannot run 'true' in /nonexistent/mlctl-test: No such file or directory");
+  auto not_executable = Child::spawn({.argv = {"/dev/null"}});
+  ASSERT_FALSE(not_executable);
+  EXPECT_EQ(not_executable.error().code(), Errc::failed);
+  EXPECT_EQ(not_executable.error().message(), "cannot run '/dev/null': Permission denied");
+}
+
 TEST(ChildTest, TryWaitIsEmptyWhileRunningAndSignalGroupStopsIt) {
   auto child = Child::spawn({.argv = {"sleep", "30"}});
   ASSERT_TRUE(child);
