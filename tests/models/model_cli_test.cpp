@@ -3,7 +3,10 @@
 #include <mlctl/core/digest.hpp>
 #include <mlctl/models/time.hpp>
 
+#include <sys/stat.h>
+
 #include <chrono>
+#include <filesystem>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -37,6 +40,28 @@ TEST_F(ModelCliTest, RegisterPrintsTheNewVersion) {
   EXPECT_EQ(shown["lineage"]["run"], "run-7");
   EXPECT_EQ(shown["created_by"], "tester");
   EXPECT_EQ(mlctl({"uri", "fraud@2"}).out, document["artifact_uri"].get<std::string>() + "\n");
+}
+
+// Every process opens the database anew: what a write leaves behind must not make the readers
+// after it write. The -wal is kept (so that no process creates it again) but emptied by the
+// checkpoint of the last connection to close; a reader then finds nothing to copy back, and
+// leaves the database file as it was.
+TEST_F(ModelCliTest, AQueryAfterAWriteWritesNothing) {
+  dir_.write("model.bin", "weights");
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(mlctl({"register", "fraud", "--artifact", "model.bin"}).exit_code, 0);
+  auto wal = dir_ / "registry.db-wal";
+  ASSERT_TRUE(std::filesystem::exists(wal));
+  EXPECT_EQ(std::filesystem::file_size(wal), 0u);
+  struct stat before {};
+  ASSERT_EQ(::stat((dir_ / "registry.db").c_str(), &before), 0);
+  pause();
+  EXPECT_EQ(mlctl({"list"}).exit_code, 0);
+  EXPECT_EQ(mlctl({"show", "fraud@3"}).exit_code, 0);
+  struct stat after {};
+  ASSERT_EQ(::stat((dir_ / "registry.db").c_str(), &after), 0);
+  EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+  EXPECT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  EXPECT_EQ(std::filesystem::file_size(wal), 0u);
 }
 
 TEST_F(ModelCliTest, HistoryAtAnswersWhatWasInProductionThen) {
