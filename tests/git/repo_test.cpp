@@ -1,5 +1,7 @@
 #include <mlctl/git/repo.hpp>
 
+#include <mlctl/git/libgit2.hpp>
+
 #include <mlctl/core/fs.hpp>
 
 #include <support/run.hpp>
@@ -90,6 +92,28 @@ TEST(RepoStateTest, OutsideARepositoryIsNotFound) {
   ASSERT_FALSE(state);
   EXPECT_EQ(state.error().code(), Errc::not_found);
   EXPECT_EQ(state.error().message(), dir.path().string() + " is not in a git repository");
+}
+
+// What the search for a repository must still find, from a folder below its top: a linked
+// worktree (whose .git is a file) and a bare repository (which has no .git at all).
+TEST(RepoStateTest, AWorktreeAndABareRepositoryAreFoundFromBelow) {
+  test::TempDir dir;
+  ASSERT_EQ(test::run_command({"git", "init", "-q", "-b", "main", "main"}, dir.path()).exit_code, 0);
+  dir.write("main/mlctl.yaml", "name: x\n");
+  test::git(dir / "main", {"add", "-A"});
+  test::git(dir / "main", {"commit", "-q", "-m", "work"});
+  test::git(dir / "main", {"worktree", "add", "-q", "-b", "feature", (dir / "linked").string()});
+  fs::create_directories(dir / "linked/src/deep");
+  auto state = repo_state(dir / "linked/src/deep");
+  ASSERT_TRUE(state) << state.error().message();
+  EXPECT_EQ(state->workdir, dir / "linked/");
+  EXPECT_EQ(state->branch, "feature");
+
+  ASSERT_EQ(test::run_command({"git", "init", "-q", "--bare", "origin.git"}, dir.path()).exit_code, 0);
+  auto bare = open_work_tree(dir / "origin.git/refs/heads");
+  ASSERT_FALSE(bare);
+  EXPECT_EQ(bare.error().code(), Errc::precondition);
+  EXPECT_EQ(bare.error().message(), (dir / "origin.git/refs/heads").string() + " is a bare repository with no work tree");
 }
 
 TEST(RepoStateTest, BeforeTheFirstCommitThereIsABranchButNoCommit) {
