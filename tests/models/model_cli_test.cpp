@@ -224,13 +224,18 @@ TEST_F(ModelCliTest, QueriesDoNotLoadTheNetworkGitOrCryptoLibraries) {
   dir_.write("model.bin", "weights");
   auto traced = env();
   traced["LD_DEBUG"] = "files";
+  // Outside a repository, libgit2 is not loaded to learn that there is none.
+  auto outside = run_mlctl({"model", "register", "fraud", "--artifact", "model.bin"}, dir_.path(), traced);
+  ASSERT_EQ(outside.exit_code, 0) << outside.err;
+  EXPECT_FALSE(loaded_libraries(outside).contains("libgit2.so.1.5")) << outside.err;
+  ASSERT_EQ(run_command({"git", "init", "-q"}, dir_.path()).exit_code, 0);
   auto registered = run_mlctl({"model", "register", "fraud", "--artifact", "model.bin"}, dir_.path(), traced);
   ASSERT_EQ(registered.exit_code, 0) << registered.err;
   auto for_register = loaded_libraries(registered);
   EXPECT_TRUE(for_register.contains("libcrypto.so.3")) << registered.err;  // the artifact's sha256
   EXPECT_TRUE(for_register.contains("libgit2.so.1.5")) << registered.err;  // the lineage
   for (const auto& args : std::vector<std::vector<std::string>>{{"model", "list", "fraud"},
-                                                                 {"model", "show", "fraud@1"}, {"version"}}) {
+                                                                 {"model", "show", "fraud@2"}, {"version"}}) {
     auto query = run_mlctl(args, dir_.path(), traced);
     ASSERT_EQ(query.exit_code, 0) << query.err;
     auto libraries = loaded_libraries(query);
