@@ -11,8 +11,19 @@ struct Sha256::State {
   ~State() { EVP_MD_CTX_free(ctx); }
 };
 
+namespace {
+
+// Fetched once: EVP_sha256() makes OpenSSL 3 look the implementation up (under a lock) at every
+// EVP_DigestInit_ex, which is most of hashing a short text such as a pipeline step's key.
+const EVP_MD* sha256_method() {
+  static const EVP_MD* method = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return method;
+}
+
+}  // namespace
+
 Sha256::Sha256() : state_(std::make_unique<State>()) {
-  EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(state_->ctx, sha256_method(), nullptr);
 }
 
 Sha256::~Sha256() = default;

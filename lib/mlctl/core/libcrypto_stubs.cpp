@@ -24,9 +24,9 @@ void EVP_MD_CTX_free(EVP_MD_CTX* context) {
   real(context);
 }
 
-const EVP_MD* EVP_sha256() {
-  MLCTL_REAL_FUNCTION(libcrypto(), EVP_sha256);
-  return real();
+EVP_MD* EVP_MD_fetch(OSSL_LIB_CTX* context, const char* algorithm, const char* properties) {
+  MLCTL_REAL_FUNCTION(libcrypto(), EVP_MD_fetch);
+  return real(context, algorithm, properties);
 }
 
 int EVP_DigestInit_ex(EVP_MD_CTX* context, const EVP_MD* type, ENGINE* engine) {
