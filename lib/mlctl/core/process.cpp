@@ -137,6 +137,7 @@ pid_t start_child(ChildPlan& plan) {
   if (pid < 0) return -error;
   // Written by the child through the memory vfork() shares, behind the compiler's back.
   int child_error = *static_cast<volatile int*>(&plan.error);
+  plan.in_cwd = *static_cast<volatile bool*>(&plan.in_cwd);
   if (child_error != 0) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
