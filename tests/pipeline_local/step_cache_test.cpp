@@ -110,6 +110,16 @@ TEST_F(StepCacheTest, AnIndexMostlyOfSupersededLinesIsRewrittenWhenRead) {
   EXPECT_EQ(lines_of(dir_.read("cache/steps.jsonl")).size(), 2u);
 }
 
+TEST_F(StepCacheTest, AnIndexThatCannotBeWrittenFailsTheStoreNamingIt) {
+  fs::create_directories(root_ / "steps.jsonl");
+  StepCache cache(root_);
+  auto stored = cache.store(key_of(1), model(), nlohmann::json::object());
+  ASSERT_FALSE(stored);
+  EXPECT_EQ(stored.error().code(), Errc::failed);
+  EXPECT_EQ(stored.error().message(), (root_ / "steps.jsonl").string() + ": cannot write: Is a directory");
+  EXPECT_FALSE(cache.lookup(key_of(1)));
+}
+
 // Two `mlctl pipeline run` processes of 100-step pipelines at once in one project: every step
 // of both is in the index afterwards, a whole line each, and both pipelines re-run fully cached.
 TEST(StepCacheProcessesTest, ConcurrentRunsAppendWholeLines) {
