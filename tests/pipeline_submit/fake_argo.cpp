@@ -91,6 +91,11 @@ std::optional<nlohmann::json> FakeArgo::object(const std::string& key) const {
   return it->second;
 }
 
+void FakeArgo::remove(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  objects_.erase(key);
+}
+
 std::string FakeArgo::check_create(const std::string& path, const std::string& namespace_name,
                                    const nlohmann::json& request) const {
   const Collection& collection = collection_of(path);

@@ -36,6 +36,8 @@ public:
   void on_create(std::function<void(const std::string& name, const nlohmann::json& workflow)> hook);
   // A stored object: "workflows/ml-dev/train-x7k2p".
   std::optional<nlohmann::json> object(const std::string& key) const;
+  // Deletes a stored object, as `argo delete` would: reading it is then 404.
+  void remove(const std::string& key);
 
 private:
   void create(const httplib::Request& req, httplib::Response& res, const std::string& collection,

@@ -432,10 +432,10 @@ public:
     std::lock_guard lock(mutex_);
     failing_ = step;
   }
-  // Workflows created from now on stay running until finish() runs them.
-  void hold() {
+  // Workflows created from now on stay running until finish() runs them (hold(false): they run).
+  void hold(bool held = true) {
     std::lock_guard lock(mutex_);
-    held_ = true;
+    held_ = held;
   }
   void finish(const std::string& name) {
     Json workflow;
@@ -716,6 +716,48 @@ TEST_F(ReleaseE2eTest, AFailedWorkflowFailsTheTrainingAndTheNextRunTrainsAgain) 
   ASSERT_EQ(shown.exit_code, 0) << shown.err;
   EXPECT_EQ(Json::parse(shown.out)["lineage"]["run"], "train-m4q9z");
   EXPECT_EQ(model_versions().size(), 1u);
+}
+
+// A workflow the release was waiting for when it was killed, and that the server no longer has
+// (deleted, or garbage-collected), is not waited for: the next run trains again.
+TEST_F(ReleaseE2eTest, AWorkflowTheServerNoLongerHasIsTrainedAgain) {
+  FakeArgo argo;
+  PlayedCluster cluster(argo, dir_ / "cluster", app_, env());
+  cluster.hold();
+  std::string merge;
+  auto vars = merge_bump_trained_on(argo, merge);
+  std::string err, out;
+  ASSERT_TRUE(kill_release_at("waiting for it to finish", app_, vars, err, out)) << err << out;
+  argo.remove("workflows/ml-dev/train-x7k2p");
+
+  cluster.hold(false);
+  auto again = e2e::run({MLCTL_BINARY, "-o", "json", "release"}, app_, vars);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("workflow train-x7k2p is gone: training again"), std::string::npos) << again.err;
+  EXPECT_EQ(Json::parse(again.out)["run_id"], "train-m4q9z");
+  auto shown = mlctl({"-o", "json", "model", "show", "app@1"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(Json::parse(shown.out)["lineage"]["run"], "train-m4q9z");
+  EXPECT_EQ(model_versions().size(), 1u);
+}
+
+// A registration output that is not JSON is the cluster's fault (exit 5), named by step and
+// workflow; nothing is registered.
+TEST_F(ReleaseE2eTest, AStagedRegistrationThatIsNotJsonIsRefused) {
+  FakeArgo argo;
+  PlayedCluster cluster(argo, dir_ / "cluster", app_, env());
+  cluster.tamper([](const std::string& name, std::string value) {
+    return name == "registration" ? std::string("{\"name\": \"app\", ") : value;
+  });
+  std::string merge;
+  auto vars = merge_bump_trained_on(argo, merge);
+  auto refused = e2e::run({MLCTL_BINARY, "release"}, app_, vars);
+  EXPECT_EQ(refused.exit_code, 5) << refused.err;
+  EXPECT_NE(refused.err.find("mlctl: error: step register of workflow train-x7k2p put out a registration that is not "
+                             "JSON\n"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_EQ(model_versions().size(), 0u);
 }
 
 }  // namespace
