@@ -123,6 +123,9 @@ protected:
   }
   std::string release_log() const { return e2e::read_file(app_ / ".mlctl/release.log"); }
   std::map<std::string, std::string> merge_bump_trained_on(const FakeArgo& argo, std::string& merge);
+  // A release run with `vars` that trains again, saying `why` (the earlier workflow is not
+  // waited for), and registers the new workflow's run as version 1.
+  void expect_trained_again(const std::map<std::string, std::string>& vars, const std::string& why);
 
   static TempDir* suite_dir_;
   static fs::path busybox_;
@@ -545,6 +548,17 @@ std::map<std::string, std::string> ReleaseE2eTest::merge_bump_trained_on(const F
   return vars;
 }
 
+void ReleaseE2eTest::expect_trained_again(const std::map<std::string, std::string>& vars, const std::string& why) {
+  auto again = e2e::run({MLCTL_BINARY, "-o", "json", "release"}, app_, vars);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find(why), std::string::npos) << again.err;
+  EXPECT_EQ(Json::parse(again.out)["run_id"], "train-m4q9z");
+  auto shown = mlctl({"-o", "json", "model", "show", "app@1"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(Json::parse(shown.out)["lineage"]["run"], "train-m4q9z");
+  EXPECT_EQ(model_versions().size(), 1u);
+}
+
 TEST_F(ReleaseE2eTest, TrainingOnArgoRegistersWhatTheWorkflowStagedOnce) {
   FakeArgo argo;
   PlayedCluster cluster(argo, dir_ / "cluster", app_, env());
@@ -708,14 +722,7 @@ TEST_F(ReleaseE2eTest, AFailedWorkflowFailsTheTrainingAndTheNextRunTrainsAgain) 
   EXPECT_EQ(model_versions().size(), 0u);
 
   cluster.fail("");
-  auto again = e2e::run({MLCTL_BINARY, "-o", "json", "release"}, app_, vars);
-  ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_NE(again.err.find("workflow train-x7k2p ended in phase Failed: training again"), std::string::npos) << again.err;
-  EXPECT_EQ(Json::parse(again.out)["run_id"], "train-m4q9z");
-  auto shown = mlctl({"-o", "json", "model", "show", "app@1"});
-  ASSERT_EQ(shown.exit_code, 0) << shown.err;
-  EXPECT_EQ(Json::parse(shown.out)["lineage"]["run"], "train-m4q9z");
-  EXPECT_EQ(model_versions().size(), 1u);
+  expect_trained_again(vars, "workflow train-x7k2p ended in phase Failed: training again");
 }
 
 // A workflow the release was waiting for when it was killed, and that the server no longer has
@@ -731,14 +738,7 @@ TEST_F(ReleaseE2eTest, AWorkflowTheServerNoLongerHasIsTrainedAgain) {
   argo.remove("workflows/ml-dev/train-x7k2p");
 
   cluster.hold(false);
-  auto again = e2e::run({MLCTL_BINARY, "-o", "json", "release"}, app_, vars);
-  ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_NE(again.err.find("workflow train-x7k2p is gone: training again"), std::string::npos) << again.err;
-  EXPECT_EQ(Json::parse(again.out)["run_id"], "train-m4q9z");
-  auto shown = mlctl({"-o", "json", "model", "show", "app@1"});
-  ASSERT_EQ(shown.exit_code, 0) << shown.err;
-  EXPECT_EQ(Json::parse(shown.out)["lineage"]["run"], "train-m4q9z");
-  EXPECT_EQ(model_versions().size(), 1u);
+  expect_trained_again(vars, "workflow train-x7k2p is gone: training again");
 }
 
 // A registration output that is not JSON is the cluster's fault (exit 5), named by step and
