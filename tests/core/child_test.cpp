@@ -4,8 +4,8 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
+
+#include <support/run.hpp>
 
 #include <gtest/gtest.h>
 
@@ -19,16 +19,6 @@ std::string read_all(int fd) {
   ssize_t n;
   while ((n = ::read(fd, buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<size_t>(n));
   return out;
-}
-
-// Whether a process is still there; a zombie (killed, waiting for a parent to reap it) is gone.
-bool alive(pid_t pid) {
-  if (::kill(pid, 0) != 0) return false;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::stringstream stat;
-  stat << in.rdbuf();
-  auto close = stat.str().rfind(')');
-  return close == std::string::npos || stat.str().substr(close + 2, 1) != "Z";
 }
 
 TEST(ChildTest, MergedStderrKeepsTheOrderWritten) {
@@ -114,9 +104,7 @@ TEST(ChildTest, DroppingARunningChildKillsItsWholeGroup) {
     while (::read(child->stdout_fd(), &c, 1) == 1 && c != '\n') line += c;
     grandchild = std::stoi(line);
   }
-  // SIGKILL is delivered asynchronously; give it a moment.
-  for (int i = 0; i < 200 && alive(grandchild); ++i) ::usleep(10000);
-  EXPECT_FALSE(alive(grandchild));
+  EXPECT_TRUE(test::gone_within(grandchild, std::chrono::seconds(10)));
 }
 
 }  // namespace

@@ -1,5 +1,12 @@
 #include <support/run.hpp>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 namespace mlctl::test {
@@ -22,6 +29,28 @@ core::Completed run_mlctl(const std::vector<std::string>& args, const std::files
   auto merged = env;
   merged.emplace("NO_COLOR", "1");
   return run_command(argv, cwd, merged);
+}
+
+namespace {
+
+bool alive(pid_t pid) {
+  if (::kill(pid, 0) != 0) return false;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::stringstream stat;
+  stat << in.rdbuf();
+  auto close = stat.str().rfind(')');
+  return close == std::string::npos || stat.str().substr(close + 2, 1) != "Z";
+}
+
+}  // namespace
+
+bool gone_within(pid_t pid, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (alive(pid)) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
 }
 
 }  // namespace mlctl::test

@@ -2,6 +2,9 @@
 
 #include <mlctl/core/process.hpp>
 
+#include <sys/types.h>
+
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -17,5 +20,10 @@ core::Completed run_mlctl(const std::vector<std::string>& args, const std::files
 // Runs any command (sh, bash, git, python3...) in `cwd`; fails the test if it cannot start.
 core::Completed run_command(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
                             const std::map<std::string, std::string>& env = {});
+
+// Whether process `pid` is gone, or goes within `limit` (a signal is delivered asynchronously, and
+// a busy machine takes a while to end a process); a zombie, killed and waiting for its parent to
+// reap it, counts as gone.
+bool gone_within(pid_t pid, std::chrono::milliseconds limit);
 
 }  // namespace mlctl::test
