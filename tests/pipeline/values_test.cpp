@@ -66,6 +66,18 @@ TEST(ResourceQuantityTest, ChecksCpuAndMemory) {
   for (const char* ok : {"4Gi", "512Mi", "1G", "1000", "1.5Gi", "64k"}) EXPECT_EQ(error_of(core::check_memory(ok)), "ok") << ok;
   for (const char* bad : {"", "4GB", "4gi", "Gi", "4 Gi", "-1Gi"})
     EXPECT_EQ(error_of(core::check_memory(bad)), fmt::format("'{}' is not a memory quantity", bad)) << bad;
+  // A "." needs a digit after it; a suffix is whole and comes once.
+  for (const char* bad : {"1.", ".", "1.m", "1.5.5", "500mm"})
+    EXPECT_EQ(error_of(core::check_cpu(bad)), fmt::format("'{}' is not a CPU quantity", bad)) << bad;
+  for (const char* ok : {".5Gi", "0.25Ti", "3E"}) EXPECT_EQ(error_of(core::check_memory(ok)), "ok") << ok;
+  for (const char* bad : {"1.Gi", "4Gi4", "4GiGi", "4K", "4i"})
+    EXPECT_EQ(error_of(core::check_memory(bad)), fmt::format("'{}' is not a memory quantity", bad)) << bad;
+}
+
+TEST(ResourceQuantityTest, ChecksPauses) {
+  for (const char* ok : {"30s", "5m", "1h30m", "0s", "1h1h"}) EXPECT_EQ(error_of(core::check_pause(ok)), "ok") << ok;
+  for (const char* bad : {"", "5", "m", "5 m", "1h30", "1.5m", "5d", "-5s", "h5m"})
+    EXPECT_EQ(error_of(core::check_pause(bad)), fmt::format("'{}' is not a duration", bad)) << bad;
 }
 
 TEST(PipelineCountTest, ParsesWholeNumbers) {
