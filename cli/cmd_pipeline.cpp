@@ -39,7 +39,7 @@ Error no_such_pipeline(const std::string& name, const std::vector<std::pair<std:
                              : fmt::format("its pipelines: {}", fmt::join(names, ", ")));
 }
 
-void run_validate(Context& context, const PipelineFlags& flags) {
+void run_pipeline_validate(Context& context, const PipelineFlags& flags) {
   fs::path file = pipeline_file(context, flags.pipeline);
   auto checked = pipeline::check_pipeline_file(file);
   nlohmann::json document = {{"file", file.string()}, {"valid", checked.pipeline.has_value()}};
@@ -142,7 +142,7 @@ Examples:
 
   CLI::App* validate = group->add_subcommand("validate", "Check a pipeline file and the component files it uses");
   validate->add_option("pipeline", flags->pipeline, "NAME or FILE")->required();
-  on_run(validate, [flags](Context& context) { run_validate(context, *flags); });
+  on_run(validate, [flags](Context& context) { run_pipeline_validate(context, *flags); });
 
   add_pipeline_local_commands(group, flags);
 

@@ -101,9 +101,9 @@ ReleaseSetup prepare(Context& context, const ReleaseFlags& flags) {
 
 // Each step as it starts and ends, on stderr (stdout carries the steps' own output and the result),
 // after a first line saying what is released once the release is this process's to run.
-class ConsoleObserver final : public release::ReleaseObserver {
+class ReleaseConsole final : public release::ReleaseObserver {
 public:
-  ConsoleObserver(Context& context, std::string header) : context_(context), header_(std::move(header)) {}
+  ReleaseConsole(Context& context, std::string header) : context_(context), header_(std::move(header)) {}
   void step_started(Step step) override {
     begin();
     context_.reporter().step(fmt::format("{}: started", release::step_name(step)));
@@ -237,7 +237,7 @@ void run_release_command(Context& context, const ReleaseFlags& flags) {
   bool done_before = before && before->status == release::ReleaseStatus::succeeded;
   // Still "running" but claimable: its process died (a live one makes the claim fail).
   setup.taking_over = before && before->status == release::ReleaseStatus::running;
-  ConsoleObserver observer(context, fmt::format("releasing {} {} (commit {}) to {}: {}", setup.project.name,
+  ReleaseConsole observer(context, fmt::format("releasing {} {} (commit {}) to {}: {}", setup.project.name,
                                                 decision.plan.key.version, short_commit(decision.plan.key.commit),
                                                 decision.environment.name, decision.reason));
   auto ran = release::run_release(

@@ -9,7 +9,7 @@ namespace mlctl::cli {
 
 namespace {
 
-void run_validate(Context& context) {
+void run_project_validate(Context& context) {
   auto file = context.project_file();
   auto checked = core::check_project_file(file, core::process_env());
   std::string shown = core::display_path(file);
@@ -43,7 +43,7 @@ void add_validate(CLI::App& app) {
 Examples:
   mlctl validate
   mlctl -C path/to/project validate -o json)");
-  on_run(command, run_validate);
+  on_run(command, run_project_validate);
 }
 
 }  // namespace mlctl::cli

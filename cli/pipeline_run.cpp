@@ -56,9 +56,9 @@ std::string seconds_text(double seconds) {
 
 // Prints what a run does as it happens: each step's output prefixed with its name (on stdout,
 // or on stderr when stdout carries -o json), and a line on stderr when a step ends.
-class ConsoleObserver final : public pipeline::RunObserver {
+class StepConsole final : public pipeline::RunObserver {
 public:
-  ConsoleObserver(const Context& context, const pipeline::Pipeline& pipeline)
+  StepConsole(const Context& context, const pipeline::Pipeline& pipeline)
       : logs_(context.json() ? std::cerr : std::cout), quiet_(context.globals().quiet), color_(context.color_stderr()) {
     for (const auto& step : pipeline.steps) width_ = std::max(width_, step.name.value.size());
   }
@@ -220,7 +220,7 @@ LocalRun run_locally(Context& context, const fs::path& file, const PipelineFlags
       .registry = {.database = place.database, .artifacts = place.artifacts, .model = place.model,
                    .flavor = place.flavor, .image = served_image},
       .cancel = &cancel};
-  ConsoleObserver observer(context, loaded);
+  StepConsole observer(context, loaded);
   auto started = std::chrono::steady_clock::now();
   RunRecord run = [&] {
     CancelOnSignals signals(cancel);
