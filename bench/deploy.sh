@@ -4,12 +4,14 @@
 # by `mlctl deploy render mNNNN@1 --env ENV -o DIR/`, one process per render as CI and GitOps hooks
 # run it, against a Helm-style peer: the same six objects from Jinja2 templates and a values file
 # (bench/deploy_peer.py, bench/deploy_peer/), one python3 process per render, writing the same
-# layout. For each render, one after the other: mlctl, the peer, and /usr/bin/true (what starting
-# a process costs the loop). Then the same renders batched: per environment, one process renders
-# all the models (`mlctl deploy render m0001@1 ... --env ENV -o DIR/`, the peer with every values
-# file), as re-rendering an environment does. Wall clock per process (bash's EPOCHREALTIME); every
-# output is checked, the peer's must be the same objects as mlctl's, and a batch layout must be
-# byte for byte the one-at-a-time layout. See bench/README.md.
+# layout. Each process is started and timed by bench/launch.c (posix_spawn, wait; no shell in
+# between); per environment, each tool renders every model back to back, then /usr/bin/true runs
+# as often (what starting a process costs). Then the start-up floors, and a sample of mlctl renders
+# each right after a peer render. Then the same renders batched: per environment, one process
+# renders all the models (`mlctl deploy render m0001@1 ... --env ENV -o DIR/`, the peer with every
+# values file), as re-rendering an environment does. Every output is checked, the peer's must be
+# the same objects as mlctl's, and a batch layout must be byte for byte the one-at-a-time layout.
+# See bench/README.md.
 #
 # usage: bench/deploy.sh [--quick] [--check] [--keep] [--runs N] [--tsv FILE]
 #   --quick       100 models x 3 environments (a smoke run)
@@ -32,9 +34,9 @@ environments=(dev staging prod)
 # Target from issue 6: rendering one model under 10 ms. Judged twice: the mean of one whole process
 # per render, and the time per model of a batch render (one process per environment).
 k_render_ms=10
-# One in k_floor_every renders is followed by the start-up floors (mlctl version, python3 alone,
-# python3 importing the peer's modules): enough samples for a median without doubling the run.
-k_floor_every=10
+# Samples of each start-up floor (mlctl version, python3 alone, python3 importing the peer's
+# modules) and of mlctl rendering right after the peer, per run: enough for a median.
+k_floors=$(( models < 100 ? models : 100 ))
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench/deploy.sh: %s\n' "$*" >&2; exit 1; }
@@ -43,6 +45,7 @@ py=/usr/bin/python3 true_bin=/usr/bin/true
 missing=()
 [[ -x "$py" ]] || missing+=(python3)
 [[ -x "$true_bin" ]] || missing+=(coreutils)
+command -v cc >/dev/null || missing+=(gcc)
 "$py" -c 'import jinja2, yaml; yaml.CSafeLoader' 2>/dev/null || missing+=(python3-jinja2 python3-yaml)
 [[ -n "${MLCTL:-}" ]] || command -v cmake >/dev/null || missing+=(cmake)
 (( ${#missing[@]} == 0 )) || die "missing: ${missing[*]}; install them with: scripts/install-deps build bench"
@@ -173,41 +176,55 @@ for env in "${environments[@]}"; do
   peer_render m0001 "$env" "$work/warm/peer" >> "$work/logs/warm.log" 2>&1 || { cat "$work/logs/warm.log" >&2; die "the peer failed"; }
 done
 
-# 4. The renders: for each model and environment, mlctl, the peer and true one after the other (so
-# that other work on the machine hits all three alike), each process timed on its own. A render
-# that fails stops the benchmark.
+# 4. The renders, timed by bench/launch.c: it starts each command with posix_spawn() and waits for
+# it, with no shell or clock process in between. Per run and environment, each tool renders every
+# model back to back, as a CI job or a GitOps hook renders one model after another: mlctl, then the
+# peer, then /usr/bin/true with mlctl's arguments (what starting a process costs). Then the
+# start-up floors, k_floors of each. A render that fails stops the benchmark.
 renders=$((models * ${#environments[@]}))
+launch="$work/launch"
+cc -O2 -o "$launch" "$root/bench/launch.c" 2> "$work/logs/launch.cc" || { cat "$work/logs/launch.cc" >&2; die "could not compile bench/launch.c"; }
+# line LABEL LOG PROGRAM ARG...: one command for launch.
+line() { local IFS=$'\t'; printf '%s\n' "$*"; }
+# TOOL_line MODEL ENV DIR LOG [LABEL]
+mlctl_line() { line "${5:-mlctl}:$1:$2" "$4.mlctl" "$mlctl" deploy render "$1@1" --env "$2" -o "$3/"; }
+peer_line() { line "${5:-peer}:$1:$2" "$4.peer" "$py" -I "$root/bench/deploy_peer.py" "$work/values/$2/$1.yaml" -o "$3/" --cache "$work/jinja-cache"; }
+true_line() { line "${5:-true}:$1:$2" "$4.true" "$true_bin" deploy render "$1@1" --env "$2" -o "$3/"; }
+# launch_all COMMANDS TIMES: runs them; stops at the first command that failed, naming it.
+launch_all() {
+  "$launch" < "$1" > "$2" || die "bench/launch.c failed on $1"
+  local failed
+  failed=$(awk '$3 != 0 { print $1 " (exit " $3 ")"; exit }' "$2")
+  [[ -z "$failed" ]] || die "$failed failed; its output is in $work/logs (kept with --keep)"
+  (( $(wc -l < "$2") == $(wc -l < "$1") )) || die "bench/launch.c ran $(wc -l < "$2") of $(wc -l < "$1") commands"
+}
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for (( r = 1; r <= runs; r++ )); do
   say "run $r of $runs: $renders renders by mlctl, by the peer and /usr/bin/true"
-  out="$work/runs/$r" times="$work/runs/$r.times" floors="$work/runs/$r.floors"
+  out="$work/runs/$r" log="$work/logs/run-$r"
   mkdir -p "$out"
-  : > "$times"; : > "$floors"
-  log="$work/logs/run-$r"
-  n=0
-  for (( i = 1; i <= models; i++ )); do
-    printf -v model 'm%04d' "$i"
-    for env in "${environments[@]}"; do
-      t0=$EPOCHREALTIME
-      mlctl_render "$model" "$env" "$out/mlctl" >> "$log.mlctl" 2>&1 || { tail -n 5 "$log.mlctl" >&2; die "mlctl deploy render $model@1 --env $env failed"; }
-      t1=$EPOCHREALTIME
-      peer_render "$model" "$env" "$out/peer" >> "$log.peer" 2>&1 || { tail -n 5 "$log.peer" >&2; die "the peer failed on $model, $env"; }
-      t2=$EPOCHREALTIME
-      "$true_bin" deploy render "$model@1" --env "$env" -o "$out/true/"
-      t3=$EPOCHREALTIME
-      printf '%s %s %s %s %s %s\n' "$model" "$env" "$t0" "$t1" "$t2" "$t3" >> "$times"
-      if (( n++ % k_floor_every == 0 )); then
-        t0=$EPOCHREALTIME
-        "$mlctl" version > /dev/null
-        t1=$EPOCHREALTIME
-        "$py" -I -c pass
-        t2=$EPOCHREALTIME
-        "$py" -I -c 'import argparse, jinja2, yaml'
-        t3=$EPOCHREALTIME
-        printf '%s %s %s %s\n' "$t0" "$t1" "$t2" "$t3" >> "$floors"
-      fi
+  for env in "${environments[@]}"; do
+    for tool in mlctl peer true; do
+      for (( i = 1; i <= models; i++ )); do
+        printf -v model 'm%04d' "$i"
+        "${tool}_line" "$model" "$env" "$out/$tool" "$log"
+      done
     done
-  done
+  done > "$out.commands"
+  # The start-up floors; and mlctl (then true) right after a python3 process, as the earlier
+  # versions of this benchmark ran it (mlctl, the peer and true in turn, for each render), into a
+  # scratch folder.
+  for (( i = 0; i < k_floors; i++ )); do line floor:version "$log.floors" "$mlctl" version; done >> "$out.commands"
+  for (( i = 0; i < k_floors; i++ )); do line floor:python "$log.floors" "$py" -I -c pass; done >> "$out.commands"
+  for (( i = 0; i < k_floors; i++ )); do line floor:imports "$log.floors" "$py" -I -c 'import argparse, jinja2, yaml'; done >> "$out.commands"
+  for (( i = 1; i <= k_floors; i++ )); do
+    printf -v model 'm%04d' "$(( (i - 1) % models + 1 ))"
+    peer_line "$model" prod "$work/after/$r/peer" "$log.after" before
+    mlctl_line "$model" prod "$work/after/$r/mlctl" "$log.after" after
+    peer_line "$model" staging "$work/after/$r/peer" "$log.after" before
+    true_line "$model" staging "$work/after/$r/true" "$log.after" aftertrue
+  done >> "$out.commands"
+  launch_all "$out.commands" "$out.times"
   # The batch: per environment, every model in one process, mlctl then the peer.
   batch_log="$work/logs/batch-$r"
   for env in "${environments[@]}"; do
@@ -288,29 +305,33 @@ read -r files_per_layout objects_per_layout same_bytes <<< "$checked"
 stats=$("$py" - "$work/runs" "$runs" <<'EOF'
 import statistics, sys
 folder, runs = sys.argv[1], int(sys.argv[2])
-columns = {"mlctl": [], "peer": [], "true": []}
+columns = {"mlctl": [], "peer": [], "true": [], "after": [], "aftertrue": []}
 totals = {"mlctl": [], "peer": [], "true": []}
 floors = {"version": [], "python": [], "imports": []}
 for r in range(1, runs + 1):
     run = {"mlctl": 0.0, "peer": 0.0, "true": 0.0}
     for line in open(f"{folder}/{r}.times"):
-        _, _, t0, t1, t2, t3 = line.split()
-        t0, t1, t2, t3 = map(float, (t0, t1, t2, t3))
-        for key, seconds in (("mlctl", t1 - t0), ("peer", t2 - t1), ("true", t3 - t2)):
-            columns[key].append(seconds)
-            run[key] += seconds
+        label, seconds, _ = line.split()
+        kind, what = label.split(":")[:2]
+        seconds = float(seconds)
+        if kind == "floor":
+            floors[what].append(seconds)
+            continue
+        if kind == "before":  # the peer's render that precedes an "after" one
+            continue
+        columns[kind].append(seconds)
+        if kind in run:
+            run[kind] += seconds
     for key in run:
         totals[key].append(run[key])
-    for line in open(f"{folder}/{r}.floors"):
-        t0, t1, t2, t3 = map(float, line.split())
-        floors["version"].append(t1 - t0); floors["python"].append(t2 - t1); floors["imports"].append(t3 - t2)
 def q(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 for key in columns:
     v = columns[key]
     # total (median over runs), mean, median, p95, min, max per process: seconds
-    print(key, f"{statistics.median(totals[key]):.6f}", f"{statistics.fmean(v):.6f}", f"{statistics.median(v):.6f}",
+    total = statistics.median(totals[key]) if key in totals else sum(v)
+    print(key, f"{total:.6f}", f"{statistics.fmean(v):.6f}", f"{statistics.median(v):.6f}",
           f"{q(v, 0.95):.6f}", f"{min(v):.6f}", f"{max(v):.6f}")
 for key in floors:
     print(key, f"{statistics.median(floors[key]):.6f}", len(floors[key]))
@@ -333,6 +354,7 @@ field() { awk -v k="$1" -v n="$2" '$1 == k { print $n }' <<< "$stats"; }
 m_total=$(field mlctl 2) m_mean=$(field mlctl 3) m_median=$(field mlctl 4) m_p95=$(field mlctl 5) m_min=$(field mlctl 6) m_max=$(field mlctl 7)
 p_total=$(field peer 2) p_mean=$(field peer 3) p_median=$(field peer 4) p_p95=$(field peer 5) p_min=$(field peer 6) p_max=$(field peer 7)
 t_total=$(field true 2) t_mean=$(field true 3) t_median=$(field true 4) t_p95=$(field true 5)
+a_mean=$(field after 3) a_median=$(field after 4) at_mean=$(field aftertrue 3) a_count=$(awk -v k="$k_floors" -v r="$runs" 'BEGIN { print k * r }')
 f_version=$(field version 2) f_python=$(field python 2) f_imports=$(field imports 2) f_count=$(field version 3)
 run_totals=$(awk '$1 == "runs" { $1 = ""; print substr($0, 2) }' <<< "$stats")
 b_mlctl=$(field batch 2) b_peer=$(field batch 3)
@@ -376,17 +398,22 @@ row "render one model in one environment, batched (${#environments[@]} processes
   "${peer_name%% (*} (python3, a process per environment)" "$b_peer_model" "$(ms "$b_peer_model")" "peer/mlctl $(ratio "$b_peer" "$b_mlctl")x" "$(ratio "$b_peer" "$b_mlctl")" \
   "mlctl < ${k_render_ms} ms" "$(under_target "$b_mlctl_model")"
 row "render one model, process start-up floor" "$m_mean" "$(ms "$m_mean")" \
-  "/usr/bin/true (fork+exec in the same loop)" "$t_mean" "$(ms "$t_mean")" "mlctl/true ${r_true}x" "$r_true" "-" "-"
+  "/usr/bin/true (spawned the same way, with mlctl's arguments)" "$t_mean" "$(ms "$t_mean")" "mlctl/true ${r_true}x" "$r_true" "-" "-"
+row "render one model right after a python3 process (the peer; mean of $(thousands "$a_count"))" "$a_mean" "$(ms "$a_mean")" \
+  "mlctl, renders back to back (the first row)" "$m_mean" "$(ms "$m_mean")" "after/back to back $(ratio "$a_mean" "$m_mean")x" "$(ratio "$a_mean" "$m_mean")" "-" "-"
 echo
 echo "Per process (ms): mlctl median $(ms "$m_median" | cut -d' ' -f1), p95 $(ms "$m_p95" | cut -d' ' -f1), min-max $(ms "$m_min" | cut -d' ' -f1)-$(ms "$m_max" | cut -d' ' -f1);"
 echo "peer median $(ms "$p_median" | cut -d' ' -f1), p95 $(ms "$p_p95" | cut -d' ' -f1), min-max $(ms "$p_min" | cut -d' ' -f1)-$(ms "$p_max" | cut -d' ' -f1);"
 echo "/usr/bin/true median $(ms "$t_median" | cut -d' ' -f1), p95 $(ms "$t_p95" | cut -d' ' -f1). Totals per run (s, mlctl / peer): $run_totals."
 echo "Batched, seconds for all ${#environments[@]} environments per run (mlctl / peer): $batch_totals."
-echo "Beyond the fork+exec floor (mean minus true's mean): mlctl $(ms "$(awk -v a="$m_mean" -v b="$t_mean" 'BEGIN { print a - b }')"),"
+echo "Beyond the start-up floor (mean minus true's mean): mlctl $(ms "$(awk -v a="$m_mean" -v b="$t_mean" 'BEGIN { print a - b }')"),"
 echo "the peer $(ms "$(awk -v a="$p_mean" -v b="$t_mean" 'BEGIN { print a - b }')")."
 echo
-echo "Start-up floors (medians of $f_count, taken after every ${k_floor_every}th render): 'mlctl version' $(ms "$f_version");"
+echo "Start-up floors (medians of $f_count each): 'mlctl version' $(ms "$f_version");"
 echo "python3 -I -c pass $(ms "$f_python"); python3 importing argparse, jinja2 and yaml $(ms "$f_imports")."
+echo "Right after a peer render: mlctl median $(ms "$a_median" | cut -d' ' -f1) ms, /usr/bin/true mean $(ms "$at_mean") (back to back $(ms "$t_mean")):"
+echo "on this machine a python3 process that has just ended slows the process after it, which the loop of"
+echo "earlier versions of this benchmark (mlctl, the peer and true in turn for each render) charged to mlctl."
 echo
 echo "Checked: each layout holds $(thousands "$files_per_layout") files (base/kustomization.yaml, $(thousands "$models") model files and a"
 echo "kustomization.yaml listing them per environment) with $(thousands "$objects_per_layout") objects; mlctl's are the six objects of each"
