@@ -165,17 +165,6 @@ for env, place in config["environments"].items():
             yaml.safe_dump(values, f, sort_keys=True)
 EOF
 
-mlctl_render() { "$mlctl" deploy render "$1@1" --env "$2" -o "$3/"; }
-peer_render() { "$py" -I "$root/bench/deploy_peer.py" "$work/values/$2/$1.yaml" -o "$3/" --cache "$work/jinja-cache"; }
-
-# Warm-up, into a folder that is thrown away: the binaries, the registry and the templates in the
-# page cache, and the peer's compiled templates in its cache (as after a chart's first render).
-mkdir -p "$work/warm"
-for env in "${environments[@]}"; do
-  mlctl_render m0001 "$env" "$work/warm/mlctl" >> "$work/logs/warm.log" 2>&1 || { cat "$work/logs/warm.log" >&2; die "mlctl deploy render failed"; }
-  peer_render m0001 "$env" "$work/warm/peer" >> "$work/logs/warm.log" 2>&1 || { cat "$work/logs/warm.log" >&2; die "the peer failed"; }
-done
-
 # 4. The renders, timed by bench/launch.c: it starts each command with posix_spawn() and waits for
 # it, with no shell or clock process in between. Per run and environment, each tool renders every
 # model back to back, as a CI job or a GitOps hook renders one model after another: mlctl, then the
@@ -198,6 +187,14 @@ launch_all() {
   [[ -z "$failed" ]] || die "$failed failed; its output is in $work/logs (kept with --keep)"
   (( $(wc -l < "$2") == $(wc -l < "$1") )) || die "bench/launch.c ran $(wc -l < "$2") of $(wc -l < "$1") commands"
 }
+# Warm-up, into a folder that is thrown away: the binaries, the registry and the templates in the
+# page cache, and the peer's compiled templates in its cache (as after a chart's first render).
+for env in "${environments[@]}"; do
+  mlctl_line m0001 "$env" "$work/warm/mlctl" "$work/logs/warm"
+  peer_line m0001 "$env" "$work/warm/peer" "$work/logs/warm"
+done > "$work/warm.commands"
+launch_all "$work/warm.commands" "$work/warm.times"
+
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for (( r = 1; r <= runs; r++ )); do
   say "run $r of $runs: $renders renders by mlctl, by the peer and /usr/bin/true"
