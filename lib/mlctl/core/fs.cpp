@@ -8,9 +8,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <map>
-#include <sstream>
 #include <vector>
 
 #include <fmt/format.h>
@@ -20,16 +17,26 @@ namespace mlctl::core {
 namespace fs = std::filesystem;
 
 Result<std::string> read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::error_code ec;
-    if (!fs::exists(path, ec)) return fail(Errc::not_found, fmt::format("{}: no such file", path.string()));
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return fail(Errc::not_found, fmt::format("{}: no such file", path.string()));
     return fail(Errc::failed, fmt::format("{}: cannot read: {}", path.string(), std::strerror(errno)));
   }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return fail(Errc::failed, fmt::format("{}: read error", path.string()));
-  return buffer.str();
+  std::string content;
+  struct stat info {};
+  if (::fstat(fd, &info) == 0 && info.st_size > 0) content.reserve(static_cast<size_t>(info.st_size));
+  char buffer[16384];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int saved = errno;
+      ::close(fd);
+      if (n < 0) return fail(Errc::failed, fmt::format("{}: cannot read: {}", path.string(), std::strerror(saved)));
+      return content;
+    }
+    content.append(buffer, static_cast<size_t>(n));
+  }
 }
 
 namespace {
@@ -64,29 +71,14 @@ Result<void> write_file_atomic(const fs::path& path, std::string_view content, f
 }
 
 Result<void> write_files_atomic(std::span<const FileContent> files, fs::perms mode) {
-  // One open folder on each file system written to, for syncfs.
-  struct Folders {
-    std::map<dev_t, int> fds;
-    ~Folders() {
-      for (auto [device, fd] : fds)
-        if (fd >= 0) ::close(fd);
-    }
-  } folders;
   std::vector<TempFile> temps;
   temps.reserve(files.size());
   for (const auto& file : files) {
     auto temp = write_temp(file.path, file.content, mode);
     if (!temp) return std::unexpected(temp.error());
     if (auto closed = temp->close(); !closed) return closed;  // no descriptor per file held open
-    struct stat info {};
-    if (::stat(temp->path().c_str(), &info) == 0 && !folders.fds.contains(info.st_dev))
-      folders.fds[info.st_dev] = ::open(temp->path().parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     temps.push_back(std::move(*temp));
   }
-  for (auto [device, fd] : folders.fds)
-    if (fd < 0 || ::syncfs(fd) != 0)
-      return fail(Errc::failed,
-                  fmt::format("cannot flush {} to disk: {}", files.front().path.string(), std::strerror(errno)));
   for (size_t i = 0; i < temps.size(); ++i)
     if (auto renamed = temps[i].rename_to(files[i].path); !renamed) return renamed;
   return {};
