@@ -191,10 +191,13 @@ void run_render(Context& context, const DeployFlags& flags) {
                                   place.environment.name),
                       "render it again (without --check) and commit the result")};
   }
-  if (one)
-    return context.print(summary, fmt::format("wrote {}: {} version {} for {} ({} objects)", fmt::join(files.files, ", "),
-                                              renders[0]["model"].get<std::string>(), renders[0]["version"].get<int64_t>(),
-                                              place.environment.name, objects.size()));
+  if (one) {
+    std::string rendered = fmt::format("{} version {} for {} ({} objects)", renders[0]["model"].get<std::string>(),
+                                       renders[0]["version"].get<int64_t>(), place.environment.name, objects.size());
+    if (files.changed.empty())
+      return context.print(summary, fmt::format("{}: up to date, nothing written ({})", flags.output, rendered));
+    return context.print(summary, fmt::format("wrote {}: {}", fmt::join(files.changed, ", "), rendered));
+  }
   context.print(summary, fmt::format("wrote {} models for {} ({} objects) to {}: {} of {} files changed", renders.size(),
                                      place.environment.name, objects.size(), flags.output, files.changed.size(),
                                      files.files.size()));

@@ -56,7 +56,9 @@ void report(Context& context, const models::RolloutState& state, const ManifestF
   nlohmann::json document = state.to_json();
   document["files"] = files.files;
   document["changed"] = files.changed;
-  context.print(document, fmt::format("{}\nwrote {}", describe(state), fmt::join(files.files, ", ")));
+  std::string written = files.changed.empty() ? fmt::format("up to date, nothing written: {}", fmt::join(files.files, ", "))
+                                              : fmt::format("wrote {}", fmt::join(files.changed, ", "));
+  context.print(document, fmt::format("{}\n{}", describe(state), written));
 }
 
 // The state a change would leave, rendered before anything is recorded: a version without a

@@ -77,8 +77,13 @@ TEST_F(DeployCliTest, CheckExitsFourWhenTheFileOnDiskDrifted) {
                          dir_.path());
   EXPECT_EQ(clean.exit_code, 0) << clean.err;
   EXPECT_EQ(clean.out, "deploy/dev.yaml: up to date\n");
+  auto again = run_mlctl({"deploy", "render", "fraud-detector@production", "--env", "dev", "-o", "deploy/dev.yaml"},
+                         dir_.path());
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, "deploy/dev.yaml: up to date, nothing written (fraud-detector version 1 for dev (6 objects))\n");
 
-  std::string edited = dir_.read("deploy/dev.yaml");
+  const std::string rendered = dir_.read("deploy/dev.yaml");
+  std::string edited = rendered;
   edited.replace(edited.find("replicas: 1"), 11, "replicas: 4");
   dir_.write("deploy/dev.yaml", edited);
   auto drift = run_mlctl({"deploy", "render", "fraud-detector@production", "--env", "dev", "-o", "deploy/dev.yaml",
@@ -88,6 +93,11 @@ TEST_F(DeployCliTest, CheckExitsFourWhenTheFileOnDiskDrifted) {
   EXPECT_EQ(drift.err, "mlctl: error: deploy/dev.yaml differs from what fraud-detector@1 renders for dev\n"
                        "hint: render it again (without --check) and commit the result\n");
   EXPECT_EQ(dir_.read("deploy/dev.yaml"), edited) << "--check writes nothing";
+  auto mended = run_mlctl({"deploy", "render", "fraud-detector@production", "--env", "dev", "-o", "deploy/dev.yaml"},
+                          dir_.path());
+  EXPECT_EQ(mended.exit_code, 0) << mended.err;
+  EXPECT_EQ(mended.out, "wrote deploy/dev.yaml: fraud-detector version 1 for dev (6 objects)\n");
+  EXPECT_EQ(dir_.read("deploy/dev.yaml"), rendered) << "the hand edit is undone";
   // Moving the alias is drift too: the file serves the old version.
   ASSERT_EQ(run_mlctl({"model", "alias", "set", "fraud-detector", "production", "2"}, dir_.path()).exit_code, 0);
   auto moved = run_mlctl({"deploy", "render", "fraud-detector@production", "--env", "dev", "--image", k_image, "-o",

@@ -73,8 +73,10 @@ TEST_F(RolloutCliTest, SetWeightMovesTheVirtualServiceWeightsAndAuditsEachChange
 
   auto fifty = mlctl({"rollout", "set-weight", "fraud-detector", "--candidate", "@2", "--weight", "50"});
   ASSERT_EQ(fifty.exit_code, 0) << fifty.err;
-  EXPECT_EQ(fifty.out.substr(0, fifty.out.find('\n')),
-            "fraud-detector in prod: version 1 takes 50%, candidate 2 takes 50% (ab)");
+  EXPECT_EQ(fifty.out, fmt::format("fraud-detector in prod: version 1 takes 50%, candidate 2 takes 50% (ab)\n"
+                                   "wrote {}\n",
+                                   k_overlay))
+      << "only the file that changed";
   EXPECT_EQ(dir_.read(k_overlay), rendered_split("@2", 50));
 
   Json log = rollout_log();
