@@ -3,7 +3,8 @@
 #include <mlctl/core/fs.hpp>
 #include <mlctl/deploy/istio.hpp>
 
-#include <set>
+#include <algorithm>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -35,16 +36,18 @@ std::string base_kustomization() {
 
 // The overlay's kustomization: the namespace, the base, and every model file of the overlay.
 std::string overlay_kustomization(const fs::path& overlay, const std::string& namespace_name,
-                                  std::set<std::string> files) {
+                                  std::vector<std::string> files) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(overlay, ec)) {
     std::string name = entry.path().filename().string();
-    if (entry.is_regular_file() && name.ends_with(".yaml") && name != "kustomization.yaml") files.insert(name);
+    if (entry.is_regular_file() && name.ends_with(".yaml") && name != "kustomization.yaml") files.push_back(std::move(name));
   }
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
   std::string text = fmt::format("# Written by mlctl deploy render and mlctl rollout.\n{}namespace: {}\nresources:\n"
                                  "- ../../base\n",
                                  k_kustomization_header, namespace_name);
-  for (const auto& file : files) text += fmt::format("- {}\n", file);
+  for (const auto& file : files) text.append("- ").append(file).append("\n");
   return text;
 }
 
@@ -147,9 +150,9 @@ ManifestFiles write_manifests(const ManifestTarget& target, std::span<const Mode
     fs::path base = root / "base" / "kustomization.yaml";
     if (!fs::exists(base, ec)) put(base, base_kustomization());
     fs::path overlay = root / "overlays" / target.environment;
-    std::set<std::string> model_files;
+    std::vector<std::string> model_files;
     for (const auto& model : models) {
-      model_files.insert(model.model + ".yaml");
+      model_files.push_back(model.model + ".yaml");
       put(overlay / (model.model + ".yaml"), model.yaml);
     }
     put(overlay / "kustomization.yaml", overlay_kustomization(overlay, target.namespace_name, std::move(model_files)));
