@@ -30,6 +30,7 @@ void add_globals(CLI::App& app, Globals& globals) {
                  "Progress display: auto (a bar on a terminal, plain lines otherwise), plain, none")
       ->check(CLI::IsMember({"auto", "plain", "none"}))
       ->option_text("auto|plain|none");
+  app.set_version_flag("--version", version_line, "Print the version of mlctl (as 'mlctl version') and exit");
 }
 
 CLI::App* chosen_command(CLI::App& app) {

@@ -90,6 +90,8 @@ void add_build(CLI::App& app);
 void add_init(CLI::App& app);
 void add_validate(CLI::App& app);
 void add_version(CLI::App& app);
+// "mlctl VERSION (commit ABBREV[, dirty])", as `mlctl version` and `mlctl --version` print it.
+std::string version_line();
 void add_completion(CLI::App& app);
 void add_model(CLI::App& app);
 void add_pipeline(CLI::App& app);

@@ -72,6 +72,9 @@ TEST(CliTest, VersionJsonIsOneDocumentWithVersionAndCommit) {
   EXPECT_EQ(document["git_commit"].get<std::string>() + "\n", commit.out);
   auto text = run_mlctl({"version"}, dir.path());
   EXPECT_TRUE(text.out.starts_with("mlctl 0.1.0 (commit " + commit.out.substr(0, 12))) << text.out;
+  auto flag = run_mlctl({"--version"}, dir.path());
+  EXPECT_EQ(flag.exit_code, 0) << flag.err;
+  EXPECT_EQ(flag.out, text.out) << "--version prints what `mlctl version` does";
 }
 
 TEST(CliTest, ValidateReportsOkInTextAndJson) {
