@@ -10,20 +10,18 @@ same kustomize layout as `mlctl deploy render -o DIR/`: DIR/base/kustomization.y
 DIR/overlays/ENV/MODEL.yaml and the overlay's kustomization.yaml listing every model file of the
 overlay. Several VALUES files (of one environment) render in one process, as several models do
 in one `mlctl deploy render`. Files are written as mlctl writes them: each changed file to a
-temporary file in its folder, one syncfs for them all, then each renamed over its name; a file
+temporary file in its folder, then each renamed over its name, not flushed to disk; a file
 whose content is already on disk is left alone. With --cache, Jinja2 keeps the
 compiled templates there (its FileSystemBytecodeCache), so a render after the first skips
 compiling them: the engine at its fastest.
 """
 import argparse
-import ctypes
 import os
 import sys
 
 import jinja2
 import yaml
 
-LIBC = ctypes.CDLL(None, use_errno=True)
 CHART = os.path.join(os.path.dirname(os.path.abspath(__file__)), "deploy_peer")
 OBJECTS = ["serviceaccount", "deployment", "service", "hpa", "pdb", "networkpolicy"]
 PORT, UID = 8080, 65532
@@ -64,7 +62,7 @@ def yaml_scalar(value):
 
 def write_files(files):
     """As mlctl's write_files_atomic: unchanged files are not touched, the others written to
-    temporary files, flushed with one syncfs, then each renamed over its name."""
+    temporary files, then each renamed over its name (not flushed to disk)."""
     changed = []
     for path, content in files:
         try:
@@ -87,13 +85,6 @@ def write_files(files):
         finally:
             os.close(fd)
         temps.append((temp, path))
-    if temps:
-        fd = os.open(os.path.dirname(temps[0][0]), os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            if LIBC.syncfs(fd) != 0:
-                raise OSError(ctypes.get_errno(), "syncfs failed")
-        finally:
-            os.close(fd)
     for temp, path in temps:
         os.rename(temp, path)
 
