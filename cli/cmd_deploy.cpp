@@ -7,6 +7,7 @@
 #include <mlctl/deploy/seldon.hpp>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <optional>
 
@@ -152,7 +153,8 @@ void run_render(Context& context, const DeployFlags& flags) {
   DeployPlace place = deploy_place(context, flags.registry_db, flags.environment, flags.tool_image);
   models::Registry registry = open_registry(place.registry);
   std::vector<ModelManifest> manifests;
-  std::vector<nlohmann::json> objects;
+  std::vector<nlohmann::json> objects;  // printed when there is no -o
+  std::size_t object_count = 0;
   nlohmann::json renders = nlohmann::json::array();
   std::map<std::string, std::string> refs_by_model;
   for (const auto& ref : flags.refs) {
@@ -162,8 +164,9 @@ void run_render(Context& context, const DeployFlags& flags) {
                                                    at->second, ref))};
     auto rendered = render(context, flags, place, registry, model);
     renders.push_back(render_summary(flags, model, rendered.size()));
-    manifests.push_back({.model = model.model, .yaml = deploy::manifest_yaml(rendered)});
-    objects.insert(objects.end(), rendered.begin(), rendered.end());
+    object_count += rendered.size();
+    if (flags.output.empty()) std::move(rendered.begin(), rendered.end(), std::back_inserter(objects));
+    else manifests.push_back({.model = model.model, .yaml = deploy::manifest_yaml(rendered)});
   }
   if (flags.output.empty()) {
     context.print(objects, deploy::manifest_yaml(objects));
@@ -193,13 +196,13 @@ void run_render(Context& context, const DeployFlags& flags) {
   }
   if (one) {
     std::string rendered = fmt::format("{} version {} for {} ({} objects)", renders[0]["model"].get<std::string>(),
-                                       renders[0]["version"].get<int64_t>(), place.environment.name, objects.size());
+                                       renders[0]["version"].get<int64_t>(), place.environment.name, object_count);
     if (files.changed.empty())
       return context.print(summary, fmt::format("{}: up to date, nothing written ({})", flags.output, rendered));
     return context.print(summary, fmt::format("wrote {}: {}", fmt::join(files.changed, ", "), rendered));
   }
   context.print(summary, fmt::format("wrote {} models for {} ({} objects) to {}: {} of {} files changed", renders.size(),
-                                     place.environment.name, objects.size(), flags.output, files.changed.size(),
+                                     place.environment.name, object_count, flags.output, files.changed.size(),
                                      files.files.size()));
 }
 

@@ -36,13 +36,13 @@ std::string base_kustomization() {
 
 // The overlay's kustomization: the namespace, the base, and every model file of the overlay.
 std::string overlay_kustomization(const fs::path& overlay, const std::string& namespace_name,
-                                  std::vector<std::string> files) {
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(overlay, ec)) {
-    std::string name = entry.path().filename().string();
-    if (entry.is_regular_file() && name.ends_with(".yaml") && name != "kustomization.yaml") files.push_back(std::move(name));
-  }
-  std::sort(files.begin(), files.end());
+                                  std::vector<std::string> model_files) {
+  std::vector<std::string> files = unwrap(core::list_files(overlay, ".yaml"));  // sorted
+  std::erase(files, "kustomization.yaml");
+  std::sort(model_files.begin(), model_files.end());
+  auto listed = static_cast<std::ptrdiff_t>(files.size());
+  files.insert(files.end(), std::make_move_iterator(model_files.begin()), std::make_move_iterator(model_files.end()));
+  std::inplace_merge(files.begin(), files.begin() + listed, files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
   std::string text = fmt::format("# Written by mlctl deploy render and mlctl rollout.\n{}namespace: {}\nresources:\n"
                                  "- ../../base\n",

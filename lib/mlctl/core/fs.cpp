@@ -2,10 +2,12 @@
 
 #include <mlctl/core/temp_file.hpp>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -22,21 +24,51 @@ Result<std::string> read_file(const fs::path& path) {
     if (errno == ENOENT || errno == ENOTDIR) return fail(Errc::not_found, fmt::format("{}: no such file", path.string()));
     return fail(Errc::failed, fmt::format("{}: cannot read: {}", path.string(), std::strerror(errno)));
   }
-  std::string content;
+  // Read straight into the string, sized from fstat (one byte more, to see the end in one read).
   struct stat info {};
-  if (::fstat(fd, &info) == 0 && info.st_size > 0) content.reserve(static_cast<size_t>(info.st_size));
-  char buffer[16384];
+  std::size_t capacity = ::fstat(fd, &info) == 0 && info.st_size > 0 ? static_cast<std::size_t>(info.st_size) + 1 : 4096;
+  std::string content(capacity, '\0');
+  std::size_t size = 0;
   while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (size == content.size()) content.resize(content.size() * 2);
+    ssize_t n = ::read(fd, content.data() + size, content.size() - size);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       int saved = errno;
       ::close(fd);
       if (n < 0) return fail(Errc::failed, fmt::format("{}: cannot read: {}", path.string(), std::strerror(saved)));
+      content.resize(size);
       return content;
     }
-    content.append(buffer, static_cast<size_t>(n));
+    size += static_cast<std::size_t>(n);
   }
+}
+
+Result<std::vector<std::string>> list_files(const fs::path& dir, std::string_view suffix) {
+  std::vector<std::string> names;
+  DIR* stream = ::opendir(dir.c_str());
+  if (stream == nullptr) {
+    if (errno == ENOENT) return names;
+    return fail(Errc::failed, fmt::format("{}: cannot list: {}", dir.string(), std::strerror(errno)));
+  }
+  while (true) {
+    errno = 0;
+    const dirent* entry = ::readdir(stream);
+    if (entry == nullptr) break;
+    std::string_view name = entry->d_name;
+    if (!name.ends_with(suffix)) continue;
+    bool regular = entry->d_type == DT_REG;
+    if (entry->d_type == DT_LNK || entry->d_type == DT_UNKNOWN) {
+      struct stat info {};
+      regular = ::fstatat(::dirfd(stream), entry->d_name, &info, 0) == 0 && S_ISREG(info.st_mode);
+    }
+    if (regular) names.emplace_back(name);
+  }
+  int failed = errno;
+  ::closedir(stream);
+  if (failed != 0) return fail(Errc::failed, fmt::format("{}: cannot list: {}", dir.string(), std::strerror(failed)));
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mlctl::core {
 
@@ -32,6 +33,11 @@ struct FileContent {
 // temporary files are removed.
 Result<void> write_files_atomic(std::span<const FileContent> files,
                                 std::filesystem::perms mode = std::filesystem::perms(0644));
+
+// The names of the regular files in `dir` (or symbolic links to one) that end with `suffix`,
+// sorted bytewise; none when `dir` does not exist. Lean on purpose (readdir, no path per entry):
+// `mlctl deploy render` lists an overlay of a thousand models on every run.
+Result<std::vector<std::string>> list_files(const std::filesystem::path& dir, std::string_view suffix);
 
 // The nearest `name` in `start` or one of its parents.
 std::optional<std::filesystem::path> find_upward(const std::filesystem::path& start,
