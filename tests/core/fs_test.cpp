@@ -80,6 +80,41 @@ TEST(FsTest, ReadMissingFileIsNotFound) {
   EXPECT_EQ(missing.error().message(), (dir / "nope").string() + ": no such file");
 }
 
+TEST(FsTest, ReadFileReadsLargeEmptyAndUnsizedFiles) {
+  test::TempDir dir;
+  std::string large(100'000, 'x');
+  large[99'999] = 'y';
+  EXPECT_EQ(*read_file(dir.write("large", large)), large);
+  EXPECT_EQ(*read_file(dir.write("empty", "")), "");
+  // /proc files report a size of 0: read_file reads on until the end all the same.
+  auto status = read_file("/proc/self/status");
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->starts_with("Name:")) << *status;
+  EXPECT_TRUE(status->ends_with("\n"));
+}
+
+TEST(FsTest, ListFilesNamesRegularFilesWithTheSuffixSorted) {
+  test::TempDir dir;
+  dir.write("o/b.yaml", "b");
+  dir.write("o/a.yaml", "a");
+  dir.write("o/notes.txt", "n");
+  dir.write("o/yaml", "no dot");
+  fs::create_directory(dir / "o/dir.yaml");
+  fs::create_symlink("a.yaml", dir / "o/link.yaml");
+  fs::create_symlink("missing.yaml", dir / "o/dangling.yaml");
+  auto names = list_files(dir / "o", ".yaml");
+  ASSERT_TRUE(names) << names.error().message();
+  EXPECT_EQ(*names, (std::vector<std::string>{"a.yaml", "b.yaml", "link.yaml"}));
+  auto none = list_files(dir / "missing", ".yaml");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  auto not_a_folder = list_files(dir / "o/a.yaml", ".yaml");
+  ASSERT_FALSE(not_a_folder);
+  EXPECT_EQ(not_a_folder.error().code(), Errc::failed);
+  EXPECT_NE(not_a_folder.error().message().find("a.yaml: cannot list: Not a directory"), std::string::npos)
+      << not_a_folder.error().message();
+}
+
 TEST(FsTest, StateDirHasGitignoreOfEverything) {
   test::TempDir dir;
   auto state = ensure_state_dir(dir.path());
