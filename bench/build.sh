@@ -280,6 +280,10 @@ mark() { echo "@@ $1 $(date +%s.%N)"; }
 seconds=""
 measure() {  # measure NAME COMMAND...: runs it once (output to logs/NAME.log), sets $seconds
   local log="$work/logs/$1.log" start end steps
+  # Each command starts with nothing left to write back: otherwise one that writes (mlctl caches
+  # its layers, a push lands in the registry's storage) waits for the gigabytes the step before it
+  # wrote (the workload itself, git's copy of the weights, the previous push).
+  sync
   start=$(date +%s.%N)
   if ! "${@:2}" > "$log" 2>&1; then
     say "$1 failed; the end of $log:"
